@@ -1,0 +1,16 @@
+//! The SCIM 2.0 protocol (RFC 7643, RFC 7644) with no I/O: attribute metadata and the resource
+//! definitions, the filter grammar and its in-memory evaluator, the PATCH engine, attribute
+//! projection, list/search requests and protocol errors.
+
+pub mod definitions;
+pub mod discovery;
+pub mod error;
+pub mod eval;
+pub mod filter;
+pub mod list;
+pub mod normalize;
+pub mod patch;
+pub mod project;
+pub mod schema;
+
+pub use error::ScimError;
