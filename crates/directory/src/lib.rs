@@ -1,1 +1,20 @@
+//! The enterprise domain: enterprises and their tokens, managed users, IdP groups, the audit
+//! log, and GitHub EMU's rules (DESIGN.md). It defines the [`store::Store`] contract and applies
+//! every rule inside one store transaction; it never sees HTTP or SQL.
 
+pub mod audit;
+pub mod directory;
+pub mod enterprises;
+pub mod error;
+pub mod groups;
+pub mod handle;
+pub mod model;
+pub mod render;
+pub mod roles;
+pub mod store;
+pub mod tokens;
+pub mod users;
+pub mod versions;
+
+pub use directory::{Caller, Directory, Limits, ReadOptions};
+pub use error::DirectoryError;

@@ -1,1 +1,56 @@
+//! HTTP: the SCIM routes of each enterprise, authentication, bodies read as JSON and answered
+//! as `application/scim+json`, errors as RFC 7644 §3.12 bodies, health. Handlers are thin:
+//! extract, call the directory, render; `ApiError` owns the mapping of errors to HTTP.
 
+mod api_error;
+mod body;
+mod caller;
+mod discovery;
+mod groups;
+mod reply;
+mod request_id;
+mod routes;
+mod search;
+mod search_all;
+mod users;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use directory::Directory;
+use tokio::net::TcpListener;
+
+pub use routes::router;
+
+/// Settings of the HTTP layer.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// The largest request body accepted, in bytes (larger: 413).
+    pub max_body_bytes: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            max_body_bytes: 1024 * 1024,
+        }
+    }
+}
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub directory: Arc<Directory>,
+    pub config: Arc<ServerConfig>,
+}
+
+/// Serve on `listener` until `shutdown` completes, then finish the requests in flight.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

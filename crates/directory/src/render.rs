@@ -1,0 +1,118 @@
+//! Stored records to SCIM documents: the stored attributes plus `id`, `meta` and the
+//! attributes kept outside the document (`groups` of a user, `members` of a group).
+
+use serde_json::{Map, Value, json};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::model::{IdpGroup, ManagedUser, Member, Membership};
+use crate::versions::etag;
+
+pub fn timestamp(t: OffsetDateTime) -> String {
+    t.format(&Rfc3339).unwrap_or_default()
+}
+
+/// `schemas` and `id` first, then the stored attributes, then `extra`, then `meta`.
+fn assemble(
+    doc: &Value,
+    id: &str,
+    extra: Option<(&str, Value)>,
+    meta: Value,
+) -> Value {
+    let mut out = Map::new();
+    if let Some(s) = doc.get("schemas") {
+        out.insert("schemas".into(), s.clone());
+    }
+    out.insert("id".into(), Value::String(id.to_string()));
+    if let Some(map) = doc.as_object() {
+        for (k, v) in map {
+            if k != "schemas" {
+                out.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    if let Some((k, v)) = extra {
+        out.insert(k.to_string(), v);
+    }
+    out.insert("meta".into(), meta);
+    Value::Object(out)
+}
+
+fn meta(
+    resource_type: &str,
+    created: OffsetDateTime,
+    last_modified: OffsetDateTime,
+    location: String,
+    version: i64,
+) -> Value {
+    json!({
+        "resourceType": resource_type,
+        "created": timestamp(created),
+        "lastModified": timestamp(last_modified),
+        "location": location,
+        "version": etag(version),
+    })
+}
+
+/// A user as SCIM returns it; `groups` is `None` when it was not loaded (not requested).
+pub fn user(base_url: &str, user: &ManagedUser, groups: Option<&[&Membership]>) -> Value {
+    let extra = groups.filter(|g| !g.is_empty()).map(|groups| {
+        let list = groups
+            .iter()
+            .map(|m| {
+                json!({
+                    "value": m.group_id,
+                    "$ref": format!("{base_url}/Groups/{}", m.group_id),
+                    "display": m.group_display,
+                    "type": "direct",
+                })
+            })
+            .collect();
+        ("groups", Value::Array(list))
+    });
+    assemble(
+        &user.doc,
+        &user.id,
+        extra,
+        meta(
+            "User",
+            user.created,
+            user.last_modified,
+            format!("{base_url}/Users/{}", user.id),
+            user.version,
+        ),
+    )
+}
+
+/// A group as SCIM returns it; `members` is `None` when it was not loaded (not requested).
+pub fn group(base_url: &str, group: &IdpGroup, members: Option<&[Member]>) -> Value {
+    let extra = members.filter(|m| !m.is_empty()).map(|members| {
+        let list = members
+            .iter()
+            .map(|m| {
+                let mut v = json!({
+                    "value": m.user_id,
+                    "$ref": format!("{base_url}/Users/{}", m.user_id),
+                    "type": "User",
+                });
+                if let Some(d) = &m.display {
+                    v["display"] = Value::String(d.clone());
+                }
+                v
+            })
+            .collect();
+        ("members", Value::Array(list))
+    });
+    assemble(
+        &group.doc,
+        &group.id,
+        extra,
+        meta(
+            "Group",
+            group.created,
+            group.last_modified,
+            format!("{base_url}/Groups/{}", group.id),
+            group.version,
+        ),
+    )
+}

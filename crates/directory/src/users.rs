@@ -1,0 +1,349 @@
+//! Managed users: provisioning, profile updates, suspension and reactivation, hard delete,
+//! listing. GitHub EMU's rules (handles, immutable userName, roles) apply under `github-emu`.
+
+use std::collections::HashMap;
+
+use scim::ScimError;
+use scim::list::SearchRequest;
+use scim::normalize::normalize;
+use scim::patch::PatchRequest;
+use scim::project::project;
+use scim::schema::ResourceType;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::audit::{self, Actor};
+use crate::directory::{Caller, Directory, ReadOptions, now, retrying};
+use crate::error::DirectoryError;
+use crate::handle::{HandleError, MAX_HANDLE_LEN, handle_for};
+use crate::model::{AuditEvent, Enterprise, ManagedUser, Membership, Profile};
+use crate::render;
+use crate::roles::EnterpriseRole;
+use crate::store::ListQuery;
+use crate::versions::check_if_match;
+
+/// What the rules derive from a user document.
+struct UserFields {
+    user_name: String,
+    handle: String,
+    external_id: Option<String>,
+    display_name: Option<String>,
+    active: bool,
+    role: Option<EnterpriseRole>,
+}
+
+fn not_found(id: &str) -> DirectoryError {
+    DirectoryError::Scim(ScimError::NotFound(format!(
+        "no user with id '{id}' in this enterprise"
+    )))
+}
+
+fn str_attr(doc: &Value, name: &str) -> Option<String> {
+    doc.get(name).and_then(Value::as_str).map(str::to_string)
+}
+
+/// Apply the profile's rules to a normalized document. An absent `active` means active; it is
+/// not written into the document, which keeps exactly what the IdP sent.
+fn derive_fields(enterprise: &Enterprise, doc: &Value) -> Result<UserFields, DirectoryError> {
+    let user_name = str_attr(doc, "userName")
+        .filter(|u| !u.trim().is_empty())
+        .ok_or_else(|| ScimError::InvalidValue("userName is required and must be a non-empty string".into()))?;
+    let max = match enterprise.profile {
+        Profile::GithubEmu => Some(MAX_HANDLE_LEN),
+        Profile::Scim => None,
+    };
+    let handle = handle_for(&user_name, &enterprise.short_code, max).map_err(|e| match e {
+        HandleError::Empty => ScimError::InvalidValue(format!(
+            "userName '{user_name}' has no letters or digits to build a handle from"
+        )),
+        HandleError::TooLong { handle, len } => ScimError::InvalidValue(format!(
+            "userName '{user_name}' gives the handle '{handle}', {len} characters long; handles (with the _{} suffix) may have at most {MAX_HANDLE_LEN}: shorten the userName",
+            enterprise.short_code
+        )),
+    })?;
+    let role = match enterprise.profile {
+        Profile::GithubEmu => enterprise_role(doc)?,
+        Profile::Scim => None,
+    };
+    Ok(UserFields {
+        handle,
+        external_id: str_attr(doc, "externalId"),
+        display_name: str_attr(doc, "displayName"),
+        active: doc.get("active").and_then(Value::as_bool).unwrap_or(true),
+        role,
+        user_name,
+    })
+}
+
+/// The most privileged of the user's roles; an unknown role value is refused.
+fn enterprise_role(doc: &Value) -> Result<Option<EnterpriseRole>, DirectoryError> {
+    let Some(roles) = doc.get("roles").and_then(Value::as_array) else {
+        return Ok(None);
+    };
+    let mut best = None;
+    for role in roles {
+        let Some(value) = role.get("value").and_then(Value::as_str) else {
+            return Err(ScimError::InvalidValue("every element of roles needs a string 'value'".into()).into());
+        };
+        let parsed = EnterpriseRole::parse(value).ok_or_else(|| {
+            ScimError::InvalidValue(format!(
+                "role '{value}' is not a GitHub enterprise role; use user, guest_collaborator, enterprise_owner or billing_manager (or their display names, or GitHub's role GUIDs)"
+            ))
+        })?;
+        best = best.max(Some(parsed));
+    }
+    Ok(best)
+}
+
+/// The audit events a change from `before` to `after` causes, besides the update itself.
+fn transition_events(
+    actor: &Actor,
+    user: &ManagedUser,
+    before: Option<(&UserFields, bool)>,
+    after: &UserFields,
+) -> Vec<AuditEvent> {
+    let ev = |action| {
+        actor.event(
+            user.enterprise_id,
+            action,
+            "user",
+            &user.id,
+            Some(&user.handle),
+            user.last_modified,
+            json!({ "user_name": user.user_name }),
+        )
+    };
+    let mut events = Vec::new();
+    let (was_active, was_owner) = match before {
+        Some((f, _)) => (f.active, f.role == Some(EnterpriseRole::EnterpriseOwner)),
+        None => (true, false),
+    };
+    if was_active && !after.active {
+        events.push(ev(audit::USER_SUSPEND));
+    }
+    if !was_active && after.active && before.is_some() {
+        events.push(ev(audit::USER_UNSUSPEND));
+    }
+    let is_owner = after.role == Some(EnterpriseRole::EnterpriseOwner);
+    if is_owner && !was_owner {
+        events.push(ev(audit::BUSINESS_ADD_ADMIN));
+    }
+    if was_owner && !is_owner {
+        events.push(ev(audit::BUSINESS_REMOVE_ADMIN));
+    }
+    events
+}
+
+impl Directory {
+    fn users_of(&self, caller: &Caller) -> &ResourceType {
+        self.user_type(caller.enterprise.profile)
+    }
+
+    /// `POST /Users`.
+    pub async fn create_user(&self, caller: &Caller, body: &Value) -> Result<Value, DirectoryError> {
+        let rt = self.users_of(caller);
+        let doc = normalize(body, rt)?;
+        let fields = derive_fields(&caller.enterprise, &doc)?;
+        let at = now();
+        let user = ManagedUser {
+            id: Uuid::new_v4().to_string(),
+            enterprise_id: caller.enterprise.id,
+            user_name: fields.user_name.clone(),
+            handle: fields.handle.clone(),
+            external_id: fields.external_id.clone(),
+            display_name: fields.display_name.clone(),
+            active: fields.active,
+            doc,
+            version: 1,
+            created: at,
+            last_modified: at,
+        };
+        let mut events = vec![
+            caller.actor.event(user.enterprise_id, audit::USER_CREATE, "user", &user.id, Some(&user.handle), at, json!({ "user_name": user.user_name })),
+            caller.actor.event(user.enterprise_id, audit::EXTERNAL_IDENTITY_PROVISION, "user", &user.id, Some(&user.handle), at, json!({ "user_name": user.user_name, "external_id": user.external_id })),
+        ];
+        events.extend(transition_events(&caller.actor, &user, None, &fields));
+        let mut tx = self.store.begin().await?;
+        tx.insert_user(&user).await?;
+        tx.append_audit(&events).await?;
+        tx.commit().await?;
+        Ok(render::user(&caller.base_url, &user, Some(&[])))
+    }
+
+    /// `GET /Users/{id}`: the user and its version (for the ETag).
+    pub async fn get_user(&self, caller: &Caller, id: &str, opts: &ReadOptions) -> Result<(Value, i64), DirectoryError> {
+        let user = self
+            .store
+            .user(caller.enterprise.id, id)
+            .await?
+            .ok_or_else(|| not_found(id))?;
+        let version = user.version;
+        Ok((self.render_users(caller, vec![user], opts).await?.remove(0), version))
+    }
+
+    /// Render users with their groups (loaded only when requested) and project them.
+    async fn render_users(&self, caller: &Caller, users: Vec<ManagedUser>, opts: &ReadOptions) -> Result<Vec<Value>, DirectoryError> {
+        let rt = self.users_of(caller);
+        let memberships = if opts.wants("groups") && !users.is_empty() {
+            let ids: Vec<String> = users.iter().map(|u| u.id.clone()).collect();
+            self.store.memberships(caller.enterprise.id, &ids).await?
+        } else {
+            Vec::new()
+        };
+        let mut by_user: HashMap<&str, Vec<&Membership>> = HashMap::new();
+        for m in &memberships {
+            by_user.entry(m.user_id.as_str()).or_default().push(m);
+        }
+        Ok(users
+            .iter()
+            .map(|u| {
+                let groups = by_user.get(u.id.as_str()).map(Vec::as_slice).unwrap_or(&[]);
+                let doc = render::user(&caller.base_url, u, Some(groups));
+                project(&doc, rt, &opts.attributes, &opts.excluded)
+            })
+            .collect())
+    }
+
+    /// `PUT /Users/{id}`: replace the profile. The userName may not change under `github-emu`.
+    pub async fn replace_user(&self, caller: &Caller, id: &str, body: &Value, if_match: Option<&str>) -> Result<(Value, i64), DirectoryError> {
+        let rt = self.users_of(caller);
+        let doc = normalize(body, rt)?;
+        let user = retrying(|| self.write_user(caller, id, if_match, |_current| Ok(doc.clone()))).await?;
+        let version = user.version;
+        Ok((self.render_users(caller, vec![user], &ReadOptions::default()).await?.remove(0), version))
+    }
+
+    /// `PATCH /Users/{id}`: RFC 7644 §3.5.2, all operations or none.
+    pub async fn patch_user(&self, caller: &Caller, id: &str, body: &Value, if_match: Option<&str>) -> Result<(Value, i64), DirectoryError> {
+        let rt = self.users_of(caller);
+        let request = PatchRequest::parse(body, rt)?;
+        let user = retrying(|| {
+            self.write_user(caller, id, if_match, |current| {
+                let mut full = current.doc.clone();
+                full["id"] = Value::String(current.id.clone());
+                scim::patch::apply(&mut full, &request, rt, &[])?;
+                Ok(normalize(&full, rt)?)
+            })
+        })
+        .await?;
+        let version = user.version;
+        Ok((self.render_users(caller, vec![user], &ReadOptions::default()).await?.remove(0), version))
+    }
+
+    /// Read the current user inside a transaction, compute its new document with `change`,
+    /// apply the rules, write it as compare-and-swap and record the events.
+    async fn write_user(
+        &self,
+        caller: &Caller,
+        id: &str,
+        if_match: Option<&str>,
+        change: impl Fn(&ManagedUser) -> Result<Value, DirectoryError>,
+    ) -> Result<ManagedUser, DirectoryError> {
+        let enterprise = &caller.enterprise;
+        let mut tx = self.store.begin().await?;
+        let current = tx.user(enterprise.id, id).await?.ok_or_else(|| not_found(id))?;
+        check_if_match(if_match, current.version)?;
+        let doc = change(&current)?;
+        let fields = derive_fields(enterprise, &doc)?;
+        if enterprise.profile == Profile::GithubEmu && fields.user_name != current.user_name {
+            return Err(ScimError::Mutability(format!(
+                "userName cannot be modified once provisioned (it is '{}', the request says '{}'); to rename, delete the user and provision it again",
+                current.user_name, fields.user_name
+            ))
+            .into());
+        }
+        let before = derive_fields(enterprise, &current.doc)?;
+        if doc == current.doc {
+            // Nothing changes: no new version, no event (IdPs resend unchanged profiles).
+            return Ok(current);
+        }
+        let at = now();
+        let user = ManagedUser {
+            id: current.id.clone(),
+            enterprise_id: enterprise.id,
+            user_name: fields.user_name.clone(),
+            handle: fields.handle.clone(),
+            external_id: fields.external_id.clone(),
+            display_name: fields.display_name.clone(),
+            active: fields.active,
+            doc,
+            version: current.version + 1,
+            created: current.created,
+            last_modified: at,
+        };
+        let mut events = vec![caller.actor.event(
+            enterprise.id,
+            audit::EXTERNAL_IDENTITY_UPDATE,
+            "user",
+            &user.id,
+            Some(&user.handle),
+            at,
+            json!({ "user_name": user.user_name }),
+        )];
+        events.extend(transition_events(&caller.actor, &user, Some((&before, current.active)), &fields));
+        if !tx.update_user(&user, current.version).await? {
+            return Err(DirectoryError::Contention(format!("user {id} changed concurrently")));
+        }
+        tx.append_audit(&events).await?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    /// `DELETE /Users/{id}`: irreversible. The identity is erased, memberships end, the
+    /// userName may be provisioned again.
+    pub async fn delete_user(&self, caller: &Caller, id: &str, if_match: Option<&str>) -> Result<(), DirectoryError> {
+        let enterprise = &caller.enterprise;
+        retrying(|| async {
+            let mut tx = self.store.begin().await?;
+            let current = tx.user(enterprise.id, id).await?.ok_or_else(|| not_found(id))?;
+            check_if_match(if_match, current.version)?;
+            let at = now();
+            let groups = tx.erase_user(enterprise.id, id, at).await?;
+            let mut events: Vec<AuditEvent> = groups
+                .iter()
+                .map(|g| {
+                    caller.actor.event(enterprise.id, audit::EXTERNAL_GROUP_REMOVE_MEMBER, "group", g, None, at, json!({ "user_id": id, "user": current.handle }))
+                })
+                .collect();
+            events.push(caller.actor.event(enterprise.id, audit::EXTERNAL_IDENTITY_DEPROVISION, "user", id, Some(&current.handle), at, json!({ "user_name": current.user_name })));
+            events.push(caller.actor.event(enterprise.id, audit::USER_DELETE, "user", id, Some(&current.handle), at, json!({})));
+            tx.append_audit(&events).await?;
+            tx.commit().await?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// `GET /Users` and `POST /Users/.search`: a ListResponse.
+    pub async fn list_users(&self, caller: &Caller, request: &SearchRequest) -> Result<Value, DirectoryError> {
+        let rt = self.users_of(caller);
+        let filter = self.compile_filter(request.filter.as_deref(), rt)?;
+        let count = self.page_size(request.count);
+        let query = ListQuery {
+            resource_type: rt,
+            filter: filter.as_ref(),
+            start_index: request.start_index.max(1),
+            count,
+        };
+        let page = self.store.users(caller.enterprise.id, &query).await?;
+        let opts = ReadOptions {
+            attributes: request.attributes.clone(),
+            excluded: request.excluded_attributes.clone(),
+        };
+        let resources = self.render_users(caller, page.items, &opts).await?;
+        Ok(scim::list::list_response(resources, page.total, query.start_index))
+    }
+
+    pub(crate) fn compile_filter(&self, filter: Option<&str>, rt: &ResourceType) -> Result<Option<scim::filter::Filter>, DirectoryError> {
+        match filter.map(str::trim).filter(|f| !f.is_empty()) {
+            None => Ok(None),
+            Some(f) => Ok(Some(scim::filter::parse(f)?.resolve(rt)?)),
+        }
+    }
+
+    pub(crate) fn page_size(&self, requested: Option<u64>) -> u64 {
+        requested
+            .unwrap_or(self.limits.default_count)
+            .min(self.limits.max_results)
+    }
+}

@@ -1,0 +1,42 @@
+//! Resource versions as ETags (`W/"7"`), and `If-Match` as compare-and-swap.
+
+use scim::ScimError;
+
+pub fn etag(version: i64) -> String {
+    format!("W/\"{version}\"")
+}
+
+/// Check an `If-Match` header value against the current version: `*` or a list containing the
+/// current ETag (weak or strong form) passes; anything else is 412.
+pub fn check_if_match(if_match: Option<&str>, current: i64) -> Result<(), ScimError> {
+    let Some(header) = if_match else {
+        return Ok(());
+    };
+    let wanted = current.to_string();
+    let matches = header.split(',').map(str::trim).any(|tag| {
+        tag == "*" || tag.trim_start_matches("W/").trim_matches('"') == wanted
+    });
+    if matches {
+        Ok(())
+    } else {
+        Err(ScimError::PreconditionFailed(format!(
+            "the resource changed: If-Match names {header} but the current version is {}; GET it again and retry",
+            etag(current)
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn if_match_compares_versions() {
+        assert!(check_if_match(None, 3).is_ok());
+        assert!(check_if_match(Some("*"), 3).is_ok());
+        assert!(check_if_match(Some("W/\"3\""), 3).is_ok());
+        assert!(check_if_match(Some("\"3\""), 3).is_ok());
+        assert!(check_if_match(Some("W/\"1\", W/\"3\""), 3).is_ok());
+        assert!(check_if_match(Some("W/\"2\""), 3).is_err());
+    }
+}

@@ -1,0 +1,74 @@
+//! The one place errors become HTTP: status, `scimType`, `detail`, and the headers that go
+//! with them (401 carries `WWW-Authenticate`).
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use directory::DirectoryError;
+use scim::ScimError;
+use scim::error::error_body;
+
+use crate::reply::scim_json;
+
+#[derive(Debug)]
+pub struct ApiError(pub DirectoryError);
+
+impl From<DirectoryError> for ApiError {
+    fn from(e: DirectoryError) -> Self {
+        ApiError(e)
+    }
+}
+
+impl From<ScimError> for ApiError {
+    fn from(e: ScimError) -> Self {
+        ApiError(DirectoryError::Scim(e))
+    }
+}
+
+impl ApiError {
+    pub fn not_found(detail: impl Into<String>) -> ApiError {
+        ScimError::NotFound(detail.into()).into()
+    }
+}
+
+/// A SCIM error response with a status that `ScimError` does not cover.
+pub fn status_error(status: StatusCode, detail: &str) -> Response {
+    scim_json(status, &error_body(status.as_u16(), None, detail))
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match self.0 {
+            DirectoryError::Scim(e) => {
+                let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
+                scim_json(status, &e.to_body())
+            }
+            DirectoryError::Unauthenticated(detail) => {
+                let mut r = status_error(StatusCode::UNAUTHORIZED, &detail);
+                r.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"roster\""),
+                );
+                r
+            }
+            DirectoryError::Forbidden(detail) => status_error(StatusCode::FORBIDDEN, &detail),
+            DirectoryError::Refused(detail) => status_error(StatusCode::BAD_REQUEST, &detail),
+            DirectoryError::Contention(detail) => {
+                tracing::warn!(%detail, "gave up after repeated write conflicts");
+                let mut r = status_error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the resource is being changed by many requests at once; retry shortly",
+                );
+                r.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                r
+            }
+            DirectoryError::Internal(detail) => {
+                tracing::error!(%detail, "internal error");
+                status_error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Roster could not complete the request because of an internal error; it changed nothing. The server log has the details.",
+                )
+            }
+        }
+    }
+}

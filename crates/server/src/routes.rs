@@ -1,0 +1,86 @@
+//! The route table. Each enterprise's SCIM API is served under GitHub's two prefixes:
+//! `/scim/v2/enterprises/{enterprise}` and, where GitHub Enterprise Server clients look,
+//! `/api/v3/scim/v2/enterprises/{enterprise}`.
+//!
+//! Layers, outermost first: request id (so every log line and audit event carries it), then
+//! tracing, then the routes. Authentication is an extractor of each SCIM handler, so that an
+//! unknown path still answers a SCIM 404 rather than 401.
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::middleware;
+use axum::response::Response;
+use axum::routing::{get, post};
+use serde_json::json;
+use tower_http::trace::TraceLayer;
+
+use crate::api_error::status_error;
+use crate::body::method_not_allowed;
+use crate::reply::scim_json;
+use crate::{AppState, discovery, groups, request_id, users};
+
+pub const SCIM_PREFIXES: [&str; 2] = [
+    "/scim/v2/enterprises/{enterprise}",
+    "/api/v3/scim/v2/enterprises/{enterprise}",
+];
+
+fn scim_routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/ServiceProviderConfig",
+            get(discovery::service_provider).fallback(method_not_allowed),
+        )
+        .route(
+            "/ResourceTypes",
+            get(discovery::resource_types).fallback(method_not_allowed),
+        )
+        .route(
+            "/ResourceTypes/{id}",
+            get(discovery::resource_type).fallback(method_not_allowed),
+        )
+        .route("/Schemas", get(discovery::all_schemas).fallback(method_not_allowed))
+        .route("/Schemas/{id}", get(discovery::schema).fallback(method_not_allowed))
+        .route("/Users", get(users::list).post(users::create).fallback(method_not_allowed))
+        .route("/Users/.search", post(users::search).fallback(method_not_allowed))
+        .route(
+            "/Users/{id}",
+            get(users::get)
+                .put(users::replace)
+                .patch(users::patch)
+                .delete(users::delete)
+                .fallback(method_not_allowed),
+        )
+        .route("/Groups", get(groups::list).post(groups::create).fallback(method_not_allowed))
+        .route("/Groups/.search", post(groups::search).fallback(method_not_allowed))
+        .route(
+            "/Groups/{id}",
+            get(groups::get)
+                .put(groups::replace)
+                .patch(groups::patch)
+                .delete(groups::delete)
+                .fallback(method_not_allowed),
+        )
+        .route("/.search", post(crate::search_all::search).fallback(method_not_allowed))
+}
+
+async fn not_found() -> Response {
+    status_error(
+        StatusCode::NOT_FOUND,
+        "no such endpoint; SCIM endpoints live under /scim/v2/enterprises/{enterprise}/ (Users, Groups, Schemas, ResourceTypes, ServiceProviderConfig)",
+    )
+}
+
+async fn healthz() -> Response {
+    scim_json(StatusCode::OK, &json!({ "status": "ok" }))
+}
+
+pub fn router(state: AppState) -> Router {
+    let mut app = Router::new().route("/healthz", get(healthz));
+    for prefix in SCIM_PREFIXES {
+        app = app.nest(prefix, scim_routes());
+    }
+    app.fallback(not_found)
+        .layer(TraceLayer::new_for_http())
+        .layer(middleware::from_fn(request_id::assign))
+        .with_state(state)
+}

@@ -1,0 +1,9 @@
+//! Schema migrations, embedded in the binary and applied in order on start. Each runs in its
+//! own transaction together with its row in `schema_migrations`.
+
+/// `(version, description, sql)` for SQLite.
+pub const SQLITE: &[(i64, &str, &str)] = &[(
+    1,
+    "directory",
+    include_str!("../migrations/sqlite/0001_directory.sql"),
+)];

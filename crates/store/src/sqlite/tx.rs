@@ -1,0 +1,335 @@
+//! A write transaction on the single write connection.
+
+use async_trait::async_trait;
+use directory::model::{AuditEvent, Enterprise, IdpGroup, ManagedUser, Token};
+use directory::store::{NewEnterprise, StoreError, Tx, UniqueKey};
+use sqlx::{AssertSqlSafe, Row, Sqlite, Transaction};
+use time::OffsetDateTime;
+
+use super::rows::{backend, group_from, micros, scopes_to_text, token_from, user_from};
+use super::{GROUP_COLUMNS, USER_COLUMNS};
+
+pub(crate) struct SqliteTx {
+    pub(crate) tx: Transaction<'static, Sqlite>,
+}
+
+/// Translate a uniqueness violation into the rule it broke; other errors stay backend errors.
+fn write_error(e: sqlx::Error) -> StoreError {
+    if let sqlx::Error::Database(db) = &e
+        && db.is_unique_violation()
+    {
+        let msg = db.message();
+        let key = if msg.contains("users.user_name_lc") {
+            UniqueKey::UserName
+        } else if msg.contains("users.handle_lc") {
+            UniqueKey::Handle
+        } else if msg.contains("groups.display_name_lc") {
+            UniqueKey::GroupDisplayName
+        } else if msg.contains("enterprises.slug") {
+            UniqueKey::EnterpriseSlug
+        } else if msg.contains("enterprises.short_code_lc") {
+            UniqueKey::EnterpriseShortCode
+        } else {
+            UniqueKey::Other
+        };
+        return StoreError::Unique(key);
+    }
+    backend(e)
+}
+
+fn lower(s: &str) -> String {
+    s.to_lowercase()
+}
+
+fn placeholders(n: usize) -> String {
+    vec!["?"; n].join(",")
+}
+
+#[async_trait]
+impl Tx for SqliteTx {
+    async fn insert_enterprise(&mut self, e: &NewEnterprise) -> Result<Enterprise, StoreError> {
+        let id: i64 = sqlx::query("INSERT INTO enterprises (slug, short_code, short_code_lc, profile, created) VALUES (?, ?, ?, ?, ?) RETURNING id")
+            .bind(&e.slug)
+            .bind(&e.short_code)
+            .bind(lower(&e.short_code))
+            .bind(e.profile.as_str())
+            .bind(micros(e.created))
+            .fetch_one(&mut *self.tx)
+            .await
+            .map_err(write_error)?
+            .try_get(0)
+            .map_err(backend)?;
+        Ok(Enterprise {
+            id,
+            slug: e.slug.clone(),
+            short_code: e.short_code.clone(),
+            profile: e.profile,
+            created: e.created,
+        })
+    }
+
+    async fn insert_token(&mut self, t: &Token, secret_hash: &str) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO tokens (id, enterprise_id, owner, secret_hash, scopes, created, expires_at, revoked_at, last_used_at) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL)")
+            .bind(&t.id)
+            .bind(t.enterprise_id)
+            .bind(&t.owner)
+            .bind(secret_hash)
+            .bind(scopes_to_text(&t.scopes))
+            .bind(micros(t.created))
+            .bind(t.expires_at.map(micros))
+            .execute(&mut *self.tx)
+            .await
+            .map_err(write_error)?;
+        Ok(())
+    }
+
+    async fn revoke_token(&mut self, id: &str, at: OffsetDateTime) -> Result<Option<Token>, StoreError> {
+        let row = sqlx::query("UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ? RETURNING id, enterprise_id, owner, scopes, created, expires_at, revoked_at, last_used_at")
+            .bind(micros(at))
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(backend)?;
+        row.as_ref().map(token_from).transpose()
+    }
+
+    async fn touch_token(&mut self, id: &str, at: OffsetDateTime) -> Result<(), StoreError> {
+        sqlx::query("UPDATE tokens SET last_used_at = ? WHERE id = ?")
+            .bind(micros(at))
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn user(&mut self, enterprise_id: i64, id: &str) -> Result<Option<ManagedUser>, StoreError> {
+        let row = sqlx::query(AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM users WHERE enterprise_id = ? AND id = ?")))
+            .bind(enterprise_id)
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(backend)?;
+        row.as_ref().map(user_from).transpose()
+    }
+
+    async fn insert_user(&mut self, u: &ManagedUser) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO users (id, enterprise_id, user_name, user_name_lc, handle, handle_lc, external_id, display_name, display_name_lc, active, doc, version, created, last_modified) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&u.id)
+        .bind(u.enterprise_id)
+        .bind(&u.user_name)
+        .bind(lower(&u.user_name))
+        .bind(&u.handle)
+        .bind(lower(&u.handle))
+        .bind(&u.external_id)
+        .bind(&u.display_name)
+        .bind(u.display_name.as_deref().map(lower))
+        .bind(u.active)
+        .bind(u.doc.to_string())
+        .bind(u.version)
+        .bind(micros(u.created))
+        .bind(micros(u.last_modified))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(write_error)?;
+        Ok(())
+    }
+
+    async fn update_user(&mut self, u: &ManagedUser, expected_version: i64) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE users SET user_name = ?, user_name_lc = ?, handle = ?, handle_lc = ?, external_id = ?, display_name = ?, display_name_lc = ?, \
+             active = ?, doc = ?, version = ?, last_modified = ? WHERE enterprise_id = ? AND id = ? AND version = ?",
+        )
+        .bind(&u.user_name)
+        .bind(lower(&u.user_name))
+        .bind(&u.handle)
+        .bind(lower(&u.handle))
+        .bind(&u.external_id)
+        .bind(&u.display_name)
+        .bind(u.display_name.as_deref().map(lower))
+        .bind(u.active)
+        .bind(u.doc.to_string())
+        .bind(u.version)
+        .bind(micros(u.last_modified))
+        .bind(u.enterprise_id)
+        .bind(&u.id)
+        .bind(expected_version)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(write_error)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn erase_user(&mut self, enterprise_id: i64, id: &str, at: OffsetDateTime) -> Result<Vec<String>, StoreError> {
+        let groups: Vec<String> = sqlx::query_scalar("DELETE FROM group_members WHERE user_id = ? RETURNING group_id")
+            .bind(id)
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(backend)?;
+        sqlx::query("DELETE FROM users WHERE enterprise_id = ? AND id = ?")
+            .bind(enterprise_id)
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(backend)?;
+        sqlx::query("INSERT OR IGNORE INTO erased_users (id, enterprise_id, erased_at) VALUES (?, ?, ?)")
+            .bind(id)
+            .bind(enterprise_id)
+            .bind(micros(at))
+            .execute(&mut *self.tx)
+            .await
+            .map_err(backend)?;
+        Ok(groups)
+    }
+
+    async fn existing_users(&mut self, enterprise_id: i64, ids: &[String]) -> Result<Vec<String>, StoreError> {
+        let mut found = Vec::new();
+        for chunk in ids.chunks(500) {
+            let mut q = sqlx::query_scalar(AssertSqlSafe(format!(
+                "SELECT id FROM users WHERE enterprise_id = ? AND id IN ({})",
+                placeholders(chunk.len())
+            )))
+            .bind(enterprise_id);
+            for id in chunk {
+                q = q.bind(id);
+            }
+            let rows: Vec<String> = q.fetch_all(&mut *self.tx).await.map_err(backend)?;
+            found.extend(rows);
+        }
+        Ok(found)
+    }
+
+    async fn group(&mut self, enterprise_id: i64, id: &str) -> Result<Option<IdpGroup>, StoreError> {
+        let row = sqlx::query(AssertSqlSafe(format!("SELECT {GROUP_COLUMNS} FROM groups WHERE enterprise_id = ? AND id = ?")))
+            .bind(enterprise_id)
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(backend)?;
+        row.as_ref().map(group_from).transpose()
+    }
+
+    async fn insert_group(&mut self, g: &IdpGroup) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO groups (id, enterprise_id, display_name, display_name_lc, external_id, doc, version, created, last_modified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&g.id)
+        .bind(g.enterprise_id)
+        .bind(&g.display_name)
+        .bind(lower(&g.display_name))
+        .bind(&g.external_id)
+        .bind(g.doc.to_string())
+        .bind(g.version)
+        .bind(micros(g.created))
+        .bind(micros(g.last_modified))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(write_error)?;
+        Ok(())
+    }
+
+    async fn update_group(&mut self, g: &IdpGroup, expected_version: i64) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE groups SET display_name = ?, display_name_lc = ?, external_id = ?, doc = ?, version = ?, last_modified = ? \
+             WHERE enterprise_id = ? AND id = ? AND version = ?",
+        )
+        .bind(&g.display_name)
+        .bind(lower(&g.display_name))
+        .bind(&g.external_id)
+        .bind(g.doc.to_string())
+        .bind(g.version)
+        .bind(micros(g.last_modified))
+        .bind(g.enterprise_id)
+        .bind(&g.id)
+        .bind(expected_version)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(write_error)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn delete_group(&mut self, enterprise_id: i64, id: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM group_members WHERE group_id = ?")
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(backend)?;
+        sqlx::query("DELETE FROM groups WHERE enterprise_id = ? AND id = ?")
+            .bind(enterprise_id)
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn add_members(&mut self, group_id: &str, user_ids: &[String]) -> Result<Vec<String>, StoreError> {
+        let mut added = Vec::new();
+        for id in user_ids {
+            let done = sqlx::query("INSERT INTO group_members (group_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING")
+                .bind(group_id)
+                .bind(id)
+                .execute(&mut *self.tx)
+                .await
+                .map_err(backend)?;
+            if done.rows_affected() == 1 {
+                added.push(id.clone());
+            }
+        }
+        Ok(added)
+    }
+
+    async fn remove_members(&mut self, group_id: &str, user_ids: &[String]) -> Result<Vec<String>, StoreError> {
+        let mut removed = Vec::new();
+        for id in user_ids {
+            let done = sqlx::query("DELETE FROM group_members WHERE group_id = ? AND user_id = ?")
+                .bind(group_id)
+                .bind(id)
+                .execute(&mut *self.tx)
+                .await
+                .map_err(backend)?;
+            if done.rows_affected() == 1 {
+                removed.push(id.clone());
+            }
+        }
+        Ok(removed)
+    }
+
+    async fn member_ids(&mut self, group_id: &str) -> Result<Vec<String>, StoreError> {
+        sqlx::query_scalar("SELECT user_id FROM group_members WHERE group_id = ? ORDER BY seq")
+            .bind(group_id)
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(backend)
+    }
+
+    async fn append_audit(&mut self, events: &[AuditEvent]) -> Result<(), StoreError> {
+        for e in events {
+            sqlx::query(
+                "INSERT INTO audit_events (enterprise_id, action, actor, token_id, request_id, target_type, target_id, target_name, at, data) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(e.enterprise_id)
+            .bind(e.action)
+            .bind(&e.actor)
+            .bind(&e.token_id)
+            .bind(&e.request_id)
+            .bind(e.target_type)
+            .bind(&e.target_id)
+            .bind(&e.target_name)
+            .bind(micros(e.at))
+            .bind(e.data.to_string())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(backend)?;
+        }
+        Ok(())
+    }
+
+    async fn commit(self: Box<Self>) -> Result<(), StoreError> {
+        self.tx.commit().await.map_err(backend)
+    }
+}
