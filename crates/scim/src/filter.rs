@@ -1151,3 +1151,487 @@ pub(crate) mod fixtures {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::fixtures::{ENTERPRISE_URN, TEST_URN, USER_URN, group, user};
+    use super::*;
+    use serde_json::json;
+
+    fn p(name: &str) -> AttrPath {
+        AttrPath::new(name, None)
+    }
+
+    fn cmp(path: AttrPath, op: CompareOp, value: Value) -> Filter {
+        Filter::Compare { path, op, value }
+    }
+
+    fn and(a: Filter, b: Filter) -> Filter {
+        Filter::And(Box::new(a), Box::new(b))
+    }
+
+    fn or(a: Filter, b: Filter) -> Filter {
+        Filter::Or(Box::new(a), Box::new(b))
+    }
+
+    fn resolved(s: &str) -> Result<Filter, ScimError> {
+        parse(s)?.resolve(&user())
+    }
+
+    fn invalid(s: &str) -> String {
+        match resolved(s) {
+            Err(ScimError::InvalidFilter(d)) => d,
+            other => panic!("{s}: expected InvalidFilter, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn simple_comparison() {
+        assert_eq!(
+            parse(r#"userName eq "bjensen""#).unwrap(),
+            cmp(p("userName"), CompareOp::Eq, json!("bjensen"))
+        );
+    }
+
+    #[test]
+    fn every_operator_case_insensitive() {
+        for (w, op) in [
+            ("eq", CompareOp::Eq),
+            ("NE", CompareOp::Ne),
+            ("Co", CompareOp::Co),
+            ("sW", CompareOp::Sw),
+            ("ew", CompareOp::Ew),
+            ("GT", CompareOp::Gt),
+            ("ge", CompareOp::Ge),
+            ("Lt", CompareOp::Lt),
+            ("le", CompareOp::Le),
+        ] {
+            assert_eq!(
+                parse(&format!("title {w} \"x\"")).unwrap(),
+                cmp(p("title"), op, json!("x"))
+            );
+        }
+        assert_eq!(parse("title PR").unwrap(), Filter::Present(p("title")));
+    }
+
+    #[test]
+    fn ping_style_username_eq() {
+        let f = resolved(r#"username Eq "x""#).unwrap();
+        assert_eq!(f, cmp(p("userName"), CompareOp::Eq, json!("x")));
+    }
+
+    #[test]
+    fn and_binds_tighter_than_or() {
+        let f = parse("a eq 1 or b eq 2 and c eq 3").unwrap();
+        assert_eq!(
+            f,
+            or(
+                cmp(p("a"), CompareOp::Eq, json!(1)),
+                and(
+                    cmp(p("b"), CompareOp::Eq, json!(2)),
+                    cmp(p("c"), CompareOp::Eq, json!(3))
+                )
+            )
+        );
+        let f = parse("(a eq 1 or b eq 2) AND c eq 3").unwrap();
+        assert_eq!(
+            f,
+            and(
+                or(
+                    cmp(p("a"), CompareOp::Eq, json!(1)),
+                    cmp(p("b"), CompareOp::Eq, json!(2))
+                ),
+                cmp(p("c"), CompareOp::Eq, json!(3))
+            )
+        );
+        // left associative
+        let f = parse("a pr or b pr or c pr").unwrap();
+        assert_eq!(
+            f,
+            or(
+                or(Filter::Present(p("a")), Filter::Present(p("b"))),
+                Filter::Present(p("c"))
+            )
+        );
+    }
+
+    #[test]
+    fn not_with_and_without_space() {
+        let want = Filter::Not(Box::new(cmp(p("a"), CompareOp::Eq, json!("x"))));
+        assert_eq!(parse(r#"not (a eq "x")"#).unwrap(), want);
+        assert_eq!(parse(r#"NOT(a eq "x")"#).unwrap(), want);
+        assert!(parse(r#"not a eq "x""#).is_err());
+    }
+
+    #[test]
+    fn literals() {
+        assert_eq!(
+            parse("a eq true").unwrap(),
+            cmp(p("a"), CompareOp::Eq, json!(true))
+        );
+        assert_eq!(
+            parse("a eq False").unwrap(),
+            cmp(p("a"), CompareOp::Eq, json!(false))
+        );
+        assert_eq!(
+            parse("a eq null").unwrap(),
+            cmp(p("a"), CompareOp::Eq, Value::Null)
+        );
+        assert_eq!(
+            parse("a gt -12").unwrap(),
+            cmp(p("a"), CompareOp::Gt, json!(-12))
+        );
+        assert_eq!(
+            parse("a lt 1.5e2").unwrap(),
+            cmp(p("a"), CompareOp::Lt, json!(150.0))
+        );
+        assert_eq!(
+            parse(r#"a eq "tab\t \"q\" \u00e9""#).unwrap(),
+            cmp(p("a"), CompareOp::Eq, json!("tab\t \"q\" é"))
+        );
+    }
+
+    #[test]
+    fn unquoted_bare_word_is_a_string() {
+        assert_eq!(
+            resolved("externalId eq jyoung").unwrap(),
+            cmp(p("externalId"), CompareOp::Eq, json!("jyoung"))
+        );
+        // A bare number for a string attribute is a string too.
+        assert_eq!(
+            resolved("externalId eq 12345").unwrap(),
+            cmp(p("externalId"), CompareOp::Eq, json!("12345"))
+        );
+    }
+
+    #[test]
+    fn urn_qualified_paths() {
+        let f = parse(&format!("{ENTERPRISE_URN}:employeeNumber eq \"7\"")).unwrap();
+        assert_eq!(
+            f,
+            cmp(
+                AttrPath {
+                    urn: Some(ENTERPRISE_URN.into()),
+                    name: "employeeNumber".into(),
+                    sub: None
+                },
+                CompareOp::Eq,
+                json!("7")
+            )
+        );
+        // extension: URN kept canonical, names canonical
+        let f = resolved(&format!(
+            "{}:MANAGER.VALUE eq \"m\"",
+            ENTERPRISE_URN.to_lowercase()
+        ))
+        .unwrap();
+        assert_eq!(
+            f,
+            cmp(
+                AttrPath {
+                    urn: Some(ENTERPRISE_URN.into()),
+                    name: "manager".into(),
+                    sub: Some("value".into())
+                },
+                CompareOp::Eq,
+                json!("m")
+            )
+        );
+        // core URN disappears
+        let f = resolved(&format!("{USER_URN}:userName eq \"x\"")).unwrap();
+        assert_eq!(f, cmp(p("userName"), CompareOp::Eq, json!("x")));
+        let f = resolved(&format!("{USER_URN}:name.givenName sw \"B\"")).unwrap();
+        assert_eq!(
+            f,
+            cmp(
+                AttrPath::new("name", Some("givenName")),
+                CompareOp::Sw,
+                json!("B")
+            )
+        );
+    }
+
+    #[test]
+    fn unqualified_extension_attribute_resolves_to_its_extension() {
+        let f = resolved(r#"department eq "R&D""#).unwrap();
+        assert_eq!(
+            f,
+            cmp(
+                AttrPath {
+                    urn: Some(ENTERPRISE_URN.into()),
+                    name: "department".into(),
+                    sub: None
+                },
+                CompareOp::Eq,
+                json!("R&D")
+            )
+        );
+    }
+
+    #[test]
+    fn value_path_filters() {
+        let f = parse(r#"emails[type eq "work" and value co "@example.com"]"#).unwrap();
+        assert_eq!(
+            f,
+            Filter::ValuePath {
+                path: p("emails"),
+                filter: Box::new(and(
+                    cmp(p("type"), CompareOp::Eq, json!("work")),
+                    cmp(p("value"), CompareOp::Co, json!("@example.com"))
+                ))
+            }
+        );
+        // nested logic inside, combined outside
+        let f = resolved(
+            r#"userName sw "b" and EMAILS[TYPE eq "work" and (primary eq "True" or not (value ew ".org"))]"#,
+        )
+        .unwrap();
+        assert_eq!(
+            f,
+            and(
+                cmp(p("userName"), CompareOp::Sw, json!("b")),
+                Filter::ValuePath {
+                    path: p("emails"),
+                    filter: Box::new(and(
+                        cmp(p("type"), CompareOp::Eq, json!("work")),
+                        or(
+                            cmp(p("primary"), CompareOp::Eq, json!(true)),
+                            Filter::Not(Box::new(cmp(p("value"), CompareOp::Ew, json!(".org"))))
+                        )
+                    ))
+                }
+            )
+        );
+    }
+
+    #[test]
+    fn entra_value_path_then_sub_attribute() {
+        let want = Filter::ValuePath {
+            path: p("emails"),
+            filter: Box::new(and(
+                cmp(p("type"), CompareOp::Eq, json!("work")),
+                cmp(p("value"), CompareOp::Eq, json!("x@example.com")),
+            )),
+        };
+        assert_eq!(
+            parse(r#"emails[type eq "work"].value eq "x@example.com""#).unwrap(),
+            want
+        );
+        assert_eq!(
+            resolved(r#"emails[type eq "work"].value eq "x@example.com""#).unwrap(),
+            want
+        );
+        let f = parse(r#"emails[type eq "work"].value pr"#).unwrap();
+        assert_eq!(
+            f,
+            Filter::ValuePath {
+                path: p("emails"),
+                filter: Box::new(and(
+                    cmp(p("type"), CompareOp::Eq, json!("work")),
+                    Filter::Present(p("value"))
+                )),
+            }
+        );
+    }
+
+    #[test]
+    fn nested_value_paths_are_refused() {
+        assert!(matches!(
+            parse(r#"emails[type[value eq "x"] eq "y"]"#),
+            Err(ScimError::InvalidFilter(_))
+        ));
+        assert!(matches!(
+            parse(r#"emails[name.givenName eq "x"]"#),
+            Err(ScimError::InvalidFilter(_))
+        ));
+        assert!(matches!(
+            parse(r#"name.givenName[x eq "y"]"#),
+            Err(ScimError::InvalidFilter(_))
+        ));
+    }
+
+    #[test]
+    fn syntax_errors_say_where_and_what() {
+        let cases = [
+            ("", "empty"),
+            ("userName", "position 9: expected an operator"),
+            ("userName eq", "expected a value after 'eq'"),
+            (r#"userName equals "x""#, "position 10: expected an operator"),
+            (r#"userName eq "x" "y""#, "expected 'and', 'or' or the end"),
+            (r#"(userName eq "x""#, "expected ')'"),
+            (r#"userName eq "x)"#, "no closing"),
+            (r#"emails[type eq "work""#, "']' closing the value filter"),
+            (r#"userName eq "x" and"#, "expected an attribute name"),
+            (r#"a.b.c eq "x""#, "at most one sub-attribute"),
+            (r#"1abc eq "x""#, "not an attribute path"),
+            (r#"userName eq "\q""#, "not a valid JSON string"),
+            (r#"not userName eq "x""#, "'(' after 'not'"),
+            (r#")"#, "position 1"),
+        ];
+        for (input, want) in cases {
+            match parse(input) {
+                Err(ScimError::InvalidFilter(d)) => {
+                    assert!(d.contains(want), "{input:?}: {d:?} should contain {want:?}")
+                }
+                other => panic!("{input:?}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn budgets() {
+        let long = format!("userName eq \"{}\"", "x".repeat(MAX_FILTER_BYTES));
+        match parse(&long) {
+            Err(ScimError::TooMany(d)) => assert!(d.contains("4096")),
+            other => panic!("{other:?}"),
+        }
+        let deep = format!("{}a pr{}", "(".repeat(33), ")".repeat(33));
+        match parse(&deep) {
+            Err(ScimError::TooMany(d)) => assert!(d.contains("32")),
+            other => panic!("{other:?}"),
+        }
+        let ok = format!("{}a pr{}", "(".repeat(32), ")".repeat(32));
+        assert!(parse(&ok).is_ok());
+        let deep_not = format!("{}a pr{}", "not (".repeat(40), ")".repeat(40));
+        assert!(matches!(parse(&deep_not), Err(ScimError::TooMany(_))));
+        let many = vec!["a pr"; 257].join(" or ");
+        match parse(&many) {
+            Err(ScimError::TooMany(d)) => assert!(d.contains("256")),
+            other => panic!("{other:?}"),
+        }
+        assert!(parse(&vec!["a pr"; 256].join(" or ")).is_ok());
+    }
+
+    #[test]
+    fn resolve_canonicalizes_and_rewrites_complex_to_value() {
+        assert_eq!(
+            resolved(r#"EMAILS eq "a@b.c""#).unwrap(),
+            cmp(
+                AttrPath::new("emails", Some("value")),
+                CompareOp::Eq,
+                json!("a@b.c")
+            )
+        );
+        assert_eq!(
+            resolved(r#"Name.GivenName co "ar""#).unwrap(),
+            cmp(
+                AttrPath::new("name", Some("givenName")),
+                CompareOp::Co,
+                json!("ar")
+            )
+        );
+        assert_eq!(
+            resolved("META.LASTMODIFIED gt \"2024-01-01T00:00:00Z\"").unwrap(),
+            cmp(
+                AttrPath::new("meta", Some("lastModified")),
+                CompareOp::Gt,
+                json!("2024-01-01T00:00:00Z")
+            )
+        );
+        // pr on a complex attribute stays as it is
+        assert_eq!(
+            resolved("emails pr").unwrap(),
+            Filter::Present(p("emails"))
+        );
+        let g = parse(r#"members[VALUE eq "u1"]"#)
+            .unwrap()
+            .resolve(&group())
+            .unwrap();
+        assert_eq!(
+            g,
+            Filter::ValuePath {
+                path: p("members"),
+                filter: Box::new(cmp(p("value"), CompareOp::Eq, json!("u1")))
+            }
+        );
+    }
+
+    #[test]
+    fn resolve_errors_name_the_problem() {
+        let d = invalid(r#"foo eq "x""#);
+        assert!(d.contains("unknown attribute 'foo'") && d.contains("userName"), "{d}");
+        let d = invalid(r#"name.middle eq "x""#);
+        assert!(d.contains("no sub-attribute 'middle'") && d.contains("givenName"), "{d}");
+        let d = invalid(r#"userName.x eq "x""#);
+        assert!(d.contains("no sub-attributes"), "{d}");
+        let d = invalid(r#"urn:example:nope:foo eq "x""#);
+        assert!(d.contains("unknown schema"), "{d}");
+        let d = invalid(&format!("{ENTERPRISE_URN} pr"));
+        assert!(d.contains("names the schema"), "{d}");
+        let d = invalid(r#"emails[foo eq "x"]"#);
+        assert!(d.contains("no sub-attribute 'foo'"), "{d}");
+        let d = invalid(r#"userName[value eq "x"]"#);
+        assert!(d.contains("value filters"), "{d}");
+        let d = invalid(r#"name eq "x""#);
+        assert!(d.contains("is complex"), "{d}");
+    }
+
+    #[test]
+    fn resolve_type_checks() {
+        // booleans: "true"/"false" strings become booleans; ordering refused
+        assert_eq!(
+            resolved(r#"active eq "TRUE""#).unwrap(),
+            cmp(p("active"), CompareOp::Eq, json!(true))
+        );
+        assert!(invalid(r#"active eq "yes""#).contains("true or false"));
+        assert!(invalid("active gt true").contains("boolean"));
+        assert!(invalid(r#"active co "t""#).contains("only to string"));
+        // co/sw/ew only on strings and references
+        assert!(invalid(r#"meta.created sw "2024""#).contains("only to string"));
+        assert!(resolved(r#"meta.location co "Users""#).is_ok());
+        // dateTime must be RFC 3339
+        assert!(invalid(r#"meta.created gt "04-12-2018 00:00:00""#).contains("RFC 3339"));
+        assert!(invalid("meta.created gt 5").contains("RFC 3339"));
+        // numbers
+        let n = format!("{TEST_URN}:loginCount");
+        assert!(resolved(&format!("{n} ge 3")).is_ok());
+        assert!(invalid(&format!("{n} ge \"3\"")).contains("number"));
+        assert!(resolved(&format!("{TEST_URN}:score lt 2.5")).is_ok());
+        assert!(invalid(&format!("{TEST_URN}:badge gt \"x\"")).contains("binary"));
+        // strings refuse booleans
+        assert!(invalid("userName eq true").contains("quoted string"));
+        // null only with eq/ne
+        assert!(resolved("userName eq null").is_ok());
+        assert!(resolved("userName ne null").is_ok());
+        assert!(invalid("userName gt null").contains("null"));
+        // pr on anything
+        assert!(resolved("active pr and meta pr and emails.primary pr").is_ok());
+        // inside value paths too
+        assert!(invalid(r#"emails[primary gt true]"#).contains("boolean"));
+        assert_eq!(
+            resolved(r#"emails[primary eq "false"]"#).unwrap(),
+            Filter::ValuePath {
+                path: p("emails"),
+                filter: Box::new(cmp(p("primary"), CompareOp::Eq, json!(false)))
+            }
+        );
+    }
+
+    #[test]
+    fn patch_paths_parse() {
+        let (a, f, s) = parse_patch_path("members").unwrap();
+        assert_eq!((a, f, s), (p("members"), None, None));
+        let (a, f, s) = parse_patch_path("name.givenName").unwrap();
+        assert_eq!((a, f, s), (p("name"), None, Some("givenName".into())));
+        let (a, f, s) = parse_patch_path(r#"emails[type eq "work"].value"#).unwrap();
+        assert_eq!(a, p("emails"));
+        assert_eq!(f, Some(cmp(p("type"), CompareOp::Eq, json!("work"))));
+        assert_eq!(s.as_deref(), Some("value"));
+        let (a, _, s) = parse_patch_path(&format!("{ENTERPRISE_URN}:manager.value")).unwrap();
+        assert_eq!(a.urn.as_deref(), Some(ENTERPRISE_URN));
+        assert_eq!(a.name, "manager");
+        assert_eq!(s.as_deref(), Some("value"));
+        for bad in [
+            "",
+            "emails[",
+            r#"emails[type eq "work"] extra"#,
+            "a b",
+            r#"emails[type eq "work"].value eq "x""#,
+        ] {
+            assert!(
+                matches!(parse_patch_path(bad), Err(ScimError::InvalidPath(_))),
+                "{bad:?}"
+            );
+        }
+    }
+}
