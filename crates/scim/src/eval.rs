@@ -256,3 +256,252 @@ fn ordered(op: CompareOp, o: Ordering) -> bool {
         CompareOp::Co | CompareOp::Sw | CompareOp::Ew => false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::filter::fixtures::{ENTERPRISE_URN, TEST_URN, group, user};
+    use crate::filter::{AttrPath, CompareOp, Filter, parse};
+    use serde_json::{Value, json};
+
+    fn doc() -> Value {
+        json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", ENTERPRISE_URN],
+            "id": "2819c223-7f76-453a-919d-413861904646",
+            "externalId": "Ext-42",
+            "userName": "Barbara.Jensen@Example.com",
+            "displayName": "Babs Jensen",
+            "active": true,
+            "name": {"givenName": "Barbara", "familyName": "Jensen"},
+            "emails": [
+                {"value": "bjensen@example.com", "type": "work", "primary": true},
+                {"value": "babs@jensen.org", "type": "home"}
+            ],
+            "roles": [],
+            "meta": {
+                "created": "2024-01-10T08:00:00Z",
+                "lastModified": "2024-03-01T12:30:00+02:00"
+            },
+            ENTERPRISE_URN: {"employeeNumber": "701984", "department": "Tour Operations",
+                             "manager": {"value": "26118915-6090-4610-87e4-49d8ca9f808d"}},
+            TEST_URN: {"loginCount": 12, "score": 2.5, "code": "AbC"}
+        })
+    }
+
+    fn m(filter: &str) -> bool {
+        let f = parse(filter)
+            .and_then(|f| f.resolve(&user()))
+            .unwrap_or_else(|e| panic!("{filter}: {e:?}"));
+        f.matches(&doc(), &user())
+    }
+
+    #[test]
+    fn strings_respect_case_exact() {
+        assert!(m(r#"userName eq "barbara.jensen@example.com""#));
+        assert!(m(r#"USERNAME EQ "BARBARA.JENSEN@EXAMPLE.COM""#));
+        assert!(m(r#"externalId eq "Ext-42""#));
+        assert!(!m(r#"externalId eq "ext-42""#));
+        assert!(m(r#"displayName co "bs je""#));
+        assert!(m(r#"displayName sw "BABS""#));
+        assert!(m(r#"displayName ew "JENSEN""#));
+        assert!(!m(r#"displayName ew "Babs""#));
+        assert!(m(&format!("{TEST_URN}:code sw \"Ab\"")));
+        assert!(!m(&format!("{TEST_URN}:code sw \"ab\"")));
+    }
+
+    #[test]
+    fn unicode_case_folding() {
+        let rt = user();
+        let d = json!({"displayName": "ÉCOLE Straße"});
+        let f = parse(r#"displayName eq "école straße""#)
+            .unwrap()
+            .resolve(&rt)
+            .unwrap();
+        assert!(f.matches(&d, &rt));
+    }
+
+    #[test]
+    fn string_ordering_is_bytewise_on_folded_strings() {
+        assert!(m(r#"userName gt "BARBARA""#));
+        assert!(m(r#"userName lt "c""#));
+        assert!(m(r#"userName ge "barbara.jensen@example.com""#));
+        assert!(m(r#"userName le "barbara.jensen@example.com""#));
+        assert!(!m(r#"userName gt "barbara.jensen@example.com""#));
+        // caseExact: 'E' (0x45) < 'e' (0x65)
+        assert!(m(r#"externalId lt "ext""#));
+    }
+
+    #[test]
+    fn multi_valued_any_element() {
+        assert!(m(r#"emails.value eq "babs@jensen.org""#));
+        assert!(m(r#"emails eq "BJENSEN@example.com""#));
+        assert!(m(r#"emails.type eq "home""#));
+        assert!(m(r#"emails co "jensen""#));
+        assert!(!m(r#"emails.value eq "nobody@example.com""#));
+    }
+
+    #[test]
+    fn ne_is_not_eq() {
+        // some element is "home", so "ne home" is false even though another is "work"
+        assert!(!m(r#"emails.type ne "home""#));
+        assert!(m(r#"emails.type ne "mobile""#));
+        assert!(m(r#"nickName ne "x""#));
+        assert!(m(r#"roles.value ne "admin""#));
+        assert!(!m(r#"userName ne "BARBARA.jensen@example.com""#));
+        // mismatched JSON type: eq false, ne true
+        assert!(m(&format!("{TEST_URN}:code ne \"12\"")));
+        let rt = user();
+        let d = json!({"userName": 5});
+        let f = parse(r#"userName eq "5""#).unwrap().resolve(&rt).unwrap();
+        assert!(!f.matches(&d, &rt));
+        let f = parse(r#"userName ne "5""#).unwrap().resolve(&rt).unwrap();
+        assert!(f.matches(&d, &rt));
+    }
+
+    #[test]
+    fn missing_attributes() {
+        for op in ["eq", "co", "sw", "ew", "gt", "ge", "lt", "le"] {
+            assert!(!m(&format!("nickName {op} \"x\"")), "{op}");
+            assert!(!m(&format!("roles.value {op} \"x\"")), "{op}");
+        }
+        assert!(m(r#"nickName ne "x""#));
+        assert!(!m("nickName pr"));
+        assert!(!m("roles pr"));
+    }
+
+    #[test]
+    fn present_rules() {
+        let rt = user();
+        let cases = [
+            (json!({"nickName": "x"}), true),
+            (json!({"nickName": ""}), false),
+            (json!({"nickName": null}), false),
+            (json!({}), false),
+        ];
+        for (d, want) in cases {
+            let f = parse("nickName pr").unwrap().resolve(&rt).unwrap();
+            assert_eq!(f.matches(&d, &rt), want, "{d}");
+            let f = parse("nickName eq null").unwrap().resolve(&rt).unwrap();
+            assert_eq!(f.matches(&d, &rt), !want, "{d}");
+            let f = parse("nickName ne null").unwrap().resolve(&rt).unwrap();
+            assert_eq!(f.matches(&d, &rt), want, "{d}");
+        }
+        for (d, want) in [
+            (json!({"emails": []}), false),
+            (json!({"emails": [{}]}), false),
+            (json!({"emails": [{"value": "a"}]}), true),
+            (json!({"name": {}}), false),
+            (json!({"name": {"givenName": "x"}}), true),
+        ] {
+            let f = parse("emails pr or name pr")
+                .unwrap()
+                .resolve(&rt)
+                .unwrap();
+            assert_eq!(f.matches(&d, &rt), want, "{d}");
+        }
+        assert!(m("emails.primary pr"));
+        assert!(m(&format!("{ENTERPRISE_URN}:manager pr")));
+        // "" is an ordinary value for comparisons
+        let d = json!({"nickName": ""});
+        let f = parse(r#"nickName eq """#).unwrap().resolve(&rt).unwrap();
+        assert!(f.matches(&d, &rt));
+    }
+
+    #[test]
+    fn booleans() {
+        assert!(m("active eq true"));
+        assert!(m(r#"active eq "True""#));
+        assert!(!m("active eq false"));
+        assert!(m("active ne false"));
+        assert!(m(r#"emails[primary eq true and type eq "work"]"#));
+        assert!(!m(r#"emails[primary eq true and type eq "home"]"#));
+    }
+
+    #[test]
+    fn date_times_compare_as_instants() {
+        // 12:30+02:00 is 10:30Z
+        assert!(m(r#"meta.lastModified eq "2024-03-01T10:30:00Z""#));
+        assert!(m(r#"meta.lastModified gt "2024-03-01T10:29:59.999Z""#));
+        assert!(!m(r#"meta.lastModified gt "2024-03-01T11:00:00Z""#));
+        assert!(m(r#"meta.created lt "2024-01-10T08:00:01Z" and meta.created ge "2024-01-10T08:00:00Z""#));
+        let rt = user();
+        let d = json!({"meta": {"created": "04-12-2018 00:00:00"}});
+        for (f, want) in [
+            (r#"meta.created eq "2018-04-12T00:00:00Z""#, false),
+            (r#"meta.created lt "2099-01-01T00:00:00Z""#, false),
+            (r#"meta.created gt "1970-01-01T00:00:00Z""#, false),
+            (r#"meta.created ne "2018-04-12T00:00:00Z""#, true),
+        ] {
+            let f = parse(f).unwrap().resolve(&rt).unwrap();
+            assert_eq!(f.matches(&d, &rt), want);
+        }
+    }
+
+    #[test]
+    fn numbers_compare_numerically() {
+        assert!(m(&format!("{TEST_URN}:loginCount gt 9")));
+        assert!(m(&format!("{TEST_URN}:loginCount eq 12.0")));
+        assert!(m(&format!("{TEST_URN}:loginCount le 12")));
+        assert!(!m(&format!("{TEST_URN}:loginCount lt 12")));
+        assert!(m(&format!("{TEST_URN}:score gt 2.25 and {TEST_URN}:score lt 3")));
+    }
+
+    #[test]
+    fn extension_attributes() {
+        assert!(m(&format!("{ENTERPRISE_URN}:employeeNumber eq \"701984\"")));
+        assert!(m(r#"department sw "tour""#));
+        assert!(m(&format!(
+            "{ENTERPRISE_URN}:manager eq \"26118915-6090-4610-87e4-49d8ca9f808d\""
+        )));
+        assert!(!m(&format!("{TEST_URN}:badge pr")));
+    }
+
+    #[test]
+    fn logic_and_precedence() {
+        assert!(m(r#"userName eq "nope" or active eq true and displayName pr"#));
+        assert!(!m(r#"(userName eq "nope" or active eq true) and nickName pr"#));
+        assert!(m(r#"not (nickName pr)"#));
+        assert!(!m(r#"not (userName pr) or not (active eq true)"#));
+        assert!(m(r#"not (not (active eq true))"#));
+    }
+
+    #[test]
+    fn value_paths() {
+        assert!(m(r#"emails[type eq "work" and value co "example"]"#));
+        // the two conditions must hold on the SAME element
+        assert!(!m(r#"emails[type eq "home" and value co "example"]"#));
+        assert!(m(r#"emails[type eq "home" or value co "nothing"]"#));
+        assert!(m(r#"emails[not (type eq "work")]"#));
+        assert!(m(r#"emails[type ne "work"]"#));
+        assert!(!m(r#"roles[value pr]"#));
+        // Entra's form
+        assert!(m(r#"emails[type eq "work"].value eq "BJensen@example.com""#));
+        assert!(!m(r#"emails[type eq "home"].value eq "bjensen@example.com""#));
+        assert!(m(r#"emails[type eq "home"].value pr"#));
+        // a singular complex attribute is one element
+        assert!(m(r#"name[givenName eq "barbara" and familyName pr]"#));
+        assert!(!m(r#"not (emails[type eq "work"])"#));
+    }
+
+    #[test]
+    fn group_members() {
+        let rt = group();
+        let d = json!({"displayName": "Admins", "members": [{"value": "u1"}, {"value": "U2"}]});
+        let t = |s: &str| parse(s).unwrap().resolve(&rt).unwrap().matches(&d, &rt);
+        assert!(t(r#"members[value eq "u1"]"#));
+        assert!(t(r#"members eq "u2""#));
+        assert!(t(r#"displayName eq "admins""#));
+        assert!(!t(r#"members.value eq "u3""#));
+    }
+
+    #[test]
+    fn unresolved_paths_compare_by_json_type() {
+        let rt = user();
+        let f = Filter::Compare {
+            path: AttrPath::new("custom", None),
+            op: CompareOp::Eq,
+            value: json!("X"),
+        };
+        assert!(f.matches(&json!({"custom": "X"}), &rt));
+        assert!(!f.matches(&json!({"custom": "x"}), &rt));
+    }
+}
