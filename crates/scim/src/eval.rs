@@ -129,7 +129,10 @@ fn compare(scope: Scope<'_>, path: &AttrPath, op: CompareOp, literal: &Value) ->
 
 /// The object that holds `path.name` and the attribute's definition (with `sub`, the
 /// sub-attribute's definition is found by [`lookup`]).
-fn container_of<'a>(scope: Scope<'a>, path: &AttrPath) -> (Option<&'a Value>, Option<&'a Attribute>) {
+fn container_of<'a>(
+    scope: Scope<'a>,
+    path: &AttrPath,
+) -> (Option<&'a Value>, Option<&'a Attribute>) {
     match scope {
         Scope::Root { doc, rt } => {
             let container = match &path.urn {
@@ -141,9 +144,7 @@ fn container_of<'a>(scope: Scope<'a>, path: &AttrPath) -> (Option<&'a Value>, Op
                 .map(|r| r.attribute);
             (container, attr)
         }
-        Scope::Element { elem, parent } => {
-            (Some(elem), parent.and_then(|p| p.sub(&path.name)))
-        }
+        Scope::Element { elem, parent } => (Some(elem), parent.and_then(|p| p.sub(&path.name))),
     }
 }
 
@@ -210,7 +211,10 @@ fn compare_one(stored: &Value, op: CompareOp, literal: &Value, attr: Option<&Att
                 };
                 return ordered(op, a.cmp(&b));
             }
-            if matches!(ty, Some(AttrType::Boolean | AttrType::Integer | AttrType::Decimal)) {
+            if matches!(
+                ty,
+                Some(AttrType::Boolean | AttrType::Integer | AttrType::Decimal)
+            ) {
                 return false;
             }
             let case_exact = attr.is_none_or(|a| a.case_exact);
@@ -233,7 +237,10 @@ fn compare_one(stored: &Value, op: CompareOp, literal: &Value, attr: Option<&Att
             let ord = match (a.as_i64(), b.as_i64(), a.as_u64(), b.as_u64()) {
                 (Some(x), Some(y), _, _) => Some(x.cmp(&y)),
                 (_, _, Some(x), Some(y)) => Some(x.cmp(&y)),
-                _ => a.as_f64().zip(b.as_f64()).and_then(|(x, y)| x.partial_cmp(&y)),
+                _ => a
+                    .as_f64()
+                    .zip(b.as_f64())
+                    .and_then(|(x, y)| x.partial_cmp(&y)),
             };
             ord.is_some_and(|o| ordered(op, o))
         }
@@ -392,10 +399,7 @@ mod tests {
             (json!({"name": {}}), false),
             (json!({"name": {"givenName": "x"}}), true),
         ] {
-            let f = parse("emails pr or name pr")
-                .unwrap()
-                .resolve(&rt)
-                .unwrap();
+            let f = parse("emails pr or name pr").unwrap().resolve(&rt).unwrap();
             assert_eq!(f.matches(&d, &rt), want, "{d}");
         }
         assert!(m("emails.primary pr"));
@@ -422,7 +426,9 @@ mod tests {
         assert!(m(r#"meta.lastModified eq "2024-03-01T10:30:00Z""#));
         assert!(m(r#"meta.lastModified gt "2024-03-01T10:29:59.999Z""#));
         assert!(!m(r#"meta.lastModified gt "2024-03-01T11:00:00Z""#));
-        assert!(m(r#"meta.created lt "2024-01-10T08:00:01Z" and meta.created ge "2024-01-10T08:00:00Z""#));
+        assert!(m(
+            r#"meta.created lt "2024-01-10T08:00:01Z" and meta.created ge "2024-01-10T08:00:00Z""#
+        ));
         let rt = user();
         let d = json!({"meta": {"created": "04-12-2018 00:00:00"}});
         for (f, want) in [
@@ -442,7 +448,9 @@ mod tests {
         assert!(m(&format!("{TEST_URN}:loginCount eq 12.0")));
         assert!(m(&format!("{TEST_URN}:loginCount le 12")));
         assert!(!m(&format!("{TEST_URN}:loginCount lt 12")));
-        assert!(m(&format!("{TEST_URN}:score gt 2.25 and {TEST_URN}:score lt 3")));
+        assert!(m(&format!(
+            "{TEST_URN}:score gt 2.25 and {TEST_URN}:score lt 3"
+        )));
     }
 
     #[test]
@@ -457,8 +465,12 @@ mod tests {
 
     #[test]
     fn logic_and_precedence() {
-        assert!(m(r#"userName eq "nope" or active eq true and displayName pr"#));
-        assert!(!m(r#"(userName eq "nope" or active eq true) and nickName pr"#));
+        assert!(m(
+            r#"userName eq "nope" or active eq true and displayName pr"#
+        ));
+        assert!(!m(
+            r#"(userName eq "nope" or active eq true) and nickName pr"#
+        ));
         assert!(m(r#"not (nickName pr)"#));
         assert!(!m(r#"not (userName pr) or not (active eq true)"#));
         assert!(m(r#"not (not (active eq true))"#));
@@ -474,8 +486,12 @@ mod tests {
         assert!(m(r#"emails[type ne "work"]"#));
         assert!(!m(r#"roles[value pr]"#));
         // Entra's form
-        assert!(m(r#"emails[type eq "work"].value eq "BJensen@example.com""#));
-        assert!(!m(r#"emails[type eq "home"].value eq "bjensen@example.com""#));
+        assert!(m(
+            r#"emails[type eq "work"].value eq "BJensen@example.com""#
+        ));
+        assert!(!m(
+            r#"emails[type eq "home"].value eq "bjensen@example.com""#
+        ));
         assert!(m(r#"emails[type eq "home"].value pr"#));
         // a singular complex attribute is one element
         assert!(m(r#"name[givenName eq "barbara" and familyName pr]"#));

@@ -97,7 +97,8 @@ impl CompareOp {
             CompareOp::Lt,
             CompareOp::Le,
         ];
-        OPS.into_iter().find(|op| op.as_str().eq_ignore_ascii_case(word))
+        OPS.into_iter()
+            .find(|op| op.as_str().eq_ignore_ascii_case(word))
     }
 
     fn is_ordering(self) -> bool {
@@ -132,7 +133,10 @@ pub enum Filter {
     Not(Box<Filter>),
     /// `emails[type eq "work"]`: some element of the multi-valued attribute `path` satisfies
     /// `filter`, whose paths are relative to the element (name = sub-attribute, urn/sub None).
-    ValuePath { path: AttrPath, filter: Box<Filter> },
+    ValuePath {
+        path: AttrPath,
+        filter: Box<Filter>,
+    },
 }
 
 /// Parse a filter expression. Paths are not checked against any schema: call
@@ -408,7 +412,10 @@ impl<'a> Parser<'a> {
 
     fn parse_or(&mut self) -> Result<Filter, ScimError> {
         let mut left = self.parse_and()?;
-        while self.peek_word().is_some_and(|w| w.eq_ignore_ascii_case("or")) {
+        while self
+            .peek_word()
+            .is_some_and(|w| w.eq_ignore_ascii_case("or"))
+        {
             self.i += 1;
             let right = self.parse_and()?;
             left = Filter::Or(Box::new(left), Box::new(right));
@@ -701,10 +708,7 @@ pub(crate) fn resolve_path<'a>(
     };
     let mut resolved = rt.resolve(schema_urn, name, None);
     if resolved.is_none() && schema_urn.is_none() {
-        let mut found = rt
-            .extensions
-            .iter()
-            .filter(|e| e.attribute(name).is_some());
+        let mut found = rt.extensions.iter().filter(|e| e.attribute(name).is_some());
         if let (Some(ext), None) = (found.next(), found.next()) {
             resolved = rt.resolve(Some(ext.id), name, None);
         }
@@ -1456,7 +1460,10 @@ mod tests {
             ("", "empty"),
             ("userName", "position 9: expected an operator"),
             ("userName eq", "expected a value after 'eq'"),
-            (r#"userName equals "x""#, "position 10: expected an operator"),
+            (
+                r#"userName equals "x""#,
+                "position 10: expected an operator",
+            ),
             (r#"userName eq "x" "y""#, "expected 'and', 'or' or the end"),
             (r#"(userName eq "x""#, "expected ')'"),
             (r#"userName eq "x)"#, "no closing"),
@@ -1529,10 +1536,7 @@ mod tests {
             )
         );
         // pr on a complex attribute stays as it is
-        assert_eq!(
-            resolved("emails pr").unwrap(),
-            Filter::Present(p("emails"))
-        );
+        assert_eq!(resolved("emails pr").unwrap(), Filter::Present(p("emails")));
         let g = parse(r#"members[VALUE eq "u1"]"#)
             .unwrap()
             .resolve(&group())
@@ -1549,9 +1553,15 @@ mod tests {
     #[test]
     fn resolve_errors_name_the_problem() {
         let d = invalid(r#"foo eq "x""#);
-        assert!(d.contains("unknown attribute 'foo'") && d.contains("userName"), "{d}");
+        assert!(
+            d.contains("unknown attribute 'foo'") && d.contains("userName"),
+            "{d}"
+        );
         let d = invalid(r#"name.middle eq "x""#);
-        assert!(d.contains("no sub-attribute 'middle'") && d.contains("givenName"), "{d}");
+        assert!(
+            d.contains("no sub-attribute 'middle'") && d.contains("givenName"),
+            "{d}"
+        );
         let d = invalid(r#"userName.x eq "x""#);
         assert!(d.contains("no sub-attributes"), "{d}");
         let d = invalid(r#"urn:example:nope:foo eq "x""#);

@@ -74,8 +74,13 @@ pub enum ExternalChange {
         values: Vec<Value>,
     },
     /// remove the elements matching this resolved filter (relative paths, e.g. value eq "x")
-    RemoveMatching { attr: &'static str, filter: Filter },
-    RemoveAll { attr: &'static str },
+    RemoveMatching {
+        attr: &'static str,
+        filter: Filter,
+    },
+    RemoveAll {
+        attr: &'static str,
+    },
     Replace {
         attr: &'static str,
         values: Vec<Value>,
@@ -132,8 +137,10 @@ impl PatchRequest {
         };
         if let Some(schemas) = get_ci(obj, "schemas") {
             let ok = schemas.as_array().is_some_and(|a| {
-                a.iter()
-                    .any(|s| s.as_str().is_some_and(|s| s.eq_ignore_ascii_case(PATCH_OP_URN)))
+                a.iter().any(|s| {
+                    s.as_str()
+                        .is_some_and(|s| s.eq_ignore_ascii_case(PATCH_OP_URN))
+                })
             });
             if !ok {
                 return Err(ScimError::InvalidSyntax(format!(
@@ -374,7 +381,11 @@ impl<'a> Engine<'a> {
     fn target<'p>(&self, path: &'p PatchPath) -> Result<Target<'a, 'p>, ScimError> {
         let r = self
             .rt
-            .resolve(path.attr.urn.as_deref(), &path.attr.name, path.sub.as_deref())
+            .resolve(
+                path.attr.urn.as_deref(),
+                &path.attr.name,
+                path.sub.as_deref(),
+            )
             .ok_or_else(|| {
                 ScimError::InvalidPath(format!(
                     "unknown attribute '{}' for {} resources",
@@ -438,7 +449,11 @@ impl<'a> Engine<'a> {
             OpKind::Add | OpKind::Replace if !whole => {
                 return Err(ScimError::InvalidPath(format!(
                     "{name} can only be {} as a whole list: use \"path\": \"{name}\" and a value like [{{\"value\": \"<id>\"}}]",
-                    if kind == OpKind::Add { "added" } else { "replaced" }
+                    if kind == OpKind::Add {
+                        "added"
+                    } else {
+                        "replaced"
+                    }
                 )));
             }
             OpKind::Add => {
@@ -600,7 +615,12 @@ fn coerce(attr: &Attribute, shown: &str, v: &Value) -> Result<Value, ScimError> 
         },
         AttrType::Decimal => match v {
             Value::Number(_) => Ok(v.clone()),
-            Value::String(s) => match s.trim().parse::<f64>().ok().and_then(serde_json::Number::from_f64) {
+            Value::String(s) => match s
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .and_then(serde_json::Number::from_f64)
+            {
                 Some(n) => Ok(Value::Number(n)),
                 None => wrong("a decimal number"),
             },
@@ -948,18 +968,18 @@ fn set(work: &mut Value, kind: OpKind, t: &Target<'_, '_>, value: &Value) -> Res
 fn remove(work: &mut Value, t: &Target<'_, '_>, value: Option<&Value>) -> Result<(), ScimError> {
     let attr = t.attr;
     let name = attr.name;
-    let required = || {
-        ScimError::InvalidValue(format!(
-            "{name} is required and cannot be removed"
-        ))
-    };
+    let required = || ScimError::InvalidValue(format!("{name} is required and cannot be removed"));
     let Some(obj) = container(work, t.ext, false) else {
         return Ok(());
     };
     let Some(current) = obj.get_mut(name) else {
         return Ok(());
     };
-    if attr.mutability == Mutability::Immutable && t.sub.is_none() && t.filter.is_none() && !current.is_null() {
+    if attr.mutability == Mutability::Immutable
+        && t.sub.is_none()
+        && t.filter.is_none()
+        && !current.is_null()
+    {
         return Err(immutable_error(name));
     }
     match (t.filter, t.sub) {
@@ -983,7 +1003,9 @@ fn remove(work: &mut Value, t: &Target<'_, '_>, value: Option<&Value>) -> Result
                 if let Value::Array(items) = current {
                     items.retain(|e| {
                         let k = key_of(e);
-                        !keys.iter().any(|x| !x.is_null() && same_value(cmp_attr, &k, x))
+                        !keys
+                            .iter()
+                            .any(|x| !x.is_null() && same_value(cmp_attr, &k, x))
                     });
                 }
             } else {
@@ -1050,4 +1072,632 @@ fn remove(work: &mut Value, t: &Target<'_, '_>, value: Option<&Value>) -> Result
     }
     tidy_extension(work, t.ext);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::filter::fixtures::{ENTERPRISE_URN, USER_URN, group, user, user_with};
+
+    const GID: &str = "e9e30dba-f08f-4109-8486-d5c6a331660a";
+
+    fn user_doc() -> Value {
+        json!({
+            "schemas": [USER_URN],
+            "id": "u-1",
+            "userName": "bjensen@example.com",
+            "displayName": "Babs",
+            "active": true,
+            "name": {"givenName": "Barbara", "familyName": "Jensen"},
+            "emails": [{"value": "bjensen@example.com", "type": "work", "primary": true}],
+            "meta": {"created": "2024-01-10T08:00:00Z"}
+        })
+    }
+
+    fn group_doc() -> Value {
+        json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "id": GID, "displayName": "Admins"})
+    }
+
+    fn body(ops: Value) -> Value {
+        json!({"schemas": [PATCH_OP_URN], "Operations": ops})
+    }
+
+    /// Parse and apply against a User; the patched doc or the error.
+    fn patch_user(rt: &ResourceType, doc: &Value, ops: Value) -> Result<Value, ScimError> {
+        let req = PatchRequest::parse(&body(ops), rt)?;
+        let mut d = doc.clone();
+        apply(&mut d, &req, rt, &[])?;
+        Ok(d)
+    }
+
+    fn ok(ops: Value) -> Value {
+        patch_user(&user(), &user_doc(), ops).unwrap_or_else(|e| panic!("{e:?}"))
+    }
+
+    fn err(ops: Value) -> ScimError {
+        match patch_user(&user(), &user_doc(), ops) {
+            Err(e) => e,
+            Ok(d) => panic!("expected an error, got {d}"),
+        }
+    }
+
+    fn patch_group(ops: Value) -> Result<(Value, Vec<ExternalChange>), ScimError> {
+        let rt = group();
+        let req = PatchRequest::parse(&body(ops), &rt)?;
+        let mut d = group_doc();
+        let changes = apply(&mut d, &req, &rt, &["members"])?;
+        Ok((d, changes))
+    }
+
+    // --- parse ------------------------------------------------------------------------------
+
+    #[test]
+    fn parse_shapes() {
+        let rt = user();
+        let req = PatchRequest::parse(
+            &json!({"operations": [{"OP": "Replace", "Path": "Name.GivenName", "Value": "B"}]}),
+            &rt,
+        )
+        .unwrap();
+        assert_eq!(
+            req.operations,
+            vec![PatchOp {
+                op: OpKind::Replace,
+                path: Some(PatchPath {
+                    attr: AttrPath::new("name", None),
+                    filter: None,
+                    sub: Some("givenName".into())
+                }),
+                value: Some(json!("B")),
+            }]
+        );
+        let req = PatchRequest::parse(
+            &body(json!([{"op": "add", "path": "EMAILS[TYPE eq \"work\"].VALUE", "value": "x"}])),
+            &rt,
+        )
+        .unwrap();
+        let path = req.operations[0].path.clone().unwrap();
+        assert_eq!(path.attr, AttrPath::new("emails", None));
+        assert_eq!(path.sub.as_deref(), Some("value"));
+        assert_eq!(
+            path.filter,
+            Some(Filter::Compare {
+                path: AttrPath::new("type", None),
+                op: CompareOp::Eq,
+                value: json!("work")
+            })
+        );
+        let req = PatchRequest::parse(
+            &body(json!([{"op": "remove", "path": format!("{ENTERPRISE_URN}:manager")}])),
+            &rt,
+        )
+        .unwrap();
+        let path = req.operations[0].path.clone().unwrap();
+        assert_eq!(path.attr.urn.as_deref(), Some(ENTERPRISE_URN));
+        assert_eq!(path.attr.name, "manager");
+    }
+
+    #[test]
+    fn parse_errors() {
+        let rt = user();
+        let p = |b: Value| PatchRequest::parse(&b, &rt);
+        assert!(
+            matches!(p(json!([])), Err(ScimError::InvalidSyntax(d)) if d.contains("Operations"))
+        );
+        assert!(
+            matches!(p(json!({"schemas": [PATCH_OP_URN]})), Err(ScimError::InvalidSyntax(d)) if d.contains("missing"))
+        );
+        assert!(matches!(
+            p(json!({"Operations": {}})),
+            Err(ScimError::InvalidSyntax(_))
+        ));
+        assert!(matches!(
+            p(json!({"schemas": ["urn:x"], "Operations": []})),
+            Err(ScimError::InvalidSyntax(_))
+        ));
+        // schemas absent: lenient
+        assert!(p(json!({"Operations": []})).is_ok());
+        assert!(
+            matches!(p(body(json!([{"op": "merge", "path": "a", "value": 1}]))), Err(ScimError::InvalidSyntax(d)) if d.contains("merge"))
+        );
+        assert!(
+            matches!(p(body(json!([{"op": "add", "path": "nickName"}]))), Err(ScimError::InvalidSyntax(d)) if d.contains("value"))
+        );
+        assert!(matches!(
+            p(body(json!([{"op": "replace"}]))),
+            Err(ScimError::InvalidSyntax(_))
+        ));
+        assert!(matches!(
+            p(body(json!([{"op": "remove"}]))),
+            Err(ScimError::NoTarget(_))
+        ));
+        assert!(
+            matches!(p(body(json!([{"op": "remove", "path": "foo"}]))), Err(ScimError::InvalidPath(d)) if d.contains("unknown attribute 'foo'"))
+        );
+        assert!(
+            matches!(p(body(json!([{"op": "remove", "path": "name.middle"}]))), Err(ScimError::InvalidPath(d)) if d.contains("middle"))
+        );
+        assert!(matches!(
+            p(body(
+                json!([{"op": "remove", "path": "emails[foo eq \"x\"]"}])
+            )),
+            Err(ScimError::InvalidPath(_))
+        ));
+        assert!(matches!(
+            p(body(json!([{"op": "remove", "path": "emails[type eq"}]))),
+            Err(ScimError::InvalidPath(_))
+        ));
+        assert!(matches!(
+            p(body(json!([{"op": "remove", "path": 7}]))),
+            Err(ScimError::InvalidPath(_))
+        ));
+    }
+
+    // --- add / replace with a path ----------------------------------------------------------
+
+    #[test]
+    fn add_simple_and_complex() {
+        let d = ok(json!([
+            {"op": "add", "path": "nickName", "value": "Babs"},
+            {"op": "add", "path": "name", "value": {"formatted": "Ms. Barbara J Jensen"}},
+            {"op": "add", "path": "NAME.givenname", "value": "Barb"}
+        ]));
+        assert_eq!(d["nickName"], "Babs");
+        assert_eq!(
+            d["name"],
+            json!({"givenName": "Barb", "familyName": "Jensen", "formatted": "Ms. Barbara J Jensen"})
+        );
+    }
+
+    #[test]
+    fn add_multi_valued_appends_dedupes_and_moves_primary() {
+        let d = ok(json!([{"op": "add", "path": "emails", "value": [
+            {"value": "bjensen@example.com", "type": "work", "primary": true},
+            {"value": "babs@home.org", "type": "home", "primary": "True"}
+        ]}]));
+        assert_eq!(
+            d["emails"],
+            json!([
+                {"value": "bjensen@example.com", "type": "work", "primary": false},
+                {"value": "babs@home.org", "type": "home", "primary": true}
+            ])
+        );
+        // a single object is one element
+        let d = ok(
+            json!([{"op": "add", "path": "phoneNumbers", "value": {"value": "555", "type": "work"}}]),
+        );
+        assert_eq!(d["phoneNumbers"], json!([{"value": "555", "type": "work"}]));
+    }
+
+    #[test]
+    fn replace_multi_valued_whole() {
+        let d = ok(
+            json!([{"op": "replace", "path": "emails", "value": [{"value": "new@x.org", "type": "work"}]}]),
+        );
+        assert_eq!(d["emails"], json!([{"value": "new@x.org", "type": "work"}]));
+        let e = err(json!([{"op": "replace", "path": "emails", "value": [
+            {"value": "a", "primary": true}, {"value": "b", "primary": true}]}]));
+        assert!(matches!(e, ScimError::InvalidValue(d) if d.contains("primary")));
+    }
+
+    #[test]
+    fn replace_complex_merges() {
+        let d = ok(json!([{"op": "replace", "path": "name", "value": {"familyName": "Smith"}}]));
+        assert_eq!(
+            d["name"],
+            json!({"givenName": "Barbara", "familyName": "Smith"})
+        );
+    }
+
+    #[test]
+    fn value_filter_paths() {
+        // replace the matched element's sub-attribute
+        let d = ok(
+            json!([{"op": "replace", "path": "emails[type eq \"work\"].value", "value": "b@x.org"}]),
+        );
+        assert_eq!(
+            d["emails"],
+            json!([{"value": "b@x.org", "type": "work", "primary": true}])
+        );
+        // replace the matched element whole
+        let d = ok(
+            json!([{"op": "replace", "path": "emails[type eq \"work\"]", "value": {"value": "c@x.org", "type": "work"}}]),
+        );
+        assert_eq!(d["emails"], json!([{"value": "c@x.org", "type": "work"}]));
+        // no match, no sub: noTarget
+        let e = err(
+            json!([{"op": "replace", "path": "emails[type eq \"home\"]", "value": {"value": "c@x.org"}}]),
+        );
+        assert!(matches!(e, ScimError::NoTarget(_)));
+        // setting primary on one clears the others
+        let d = ok(json!([
+            {"op": "add", "path": "emails", "value": {"value": "h@x.org", "type": "home"}},
+            {"op": "replace", "path": "emails[type eq \"home\"].primary", "value": "True"}
+        ]));
+        assert_eq!(d["emails"][0]["primary"], false);
+        assert_eq!(d["emails"][1]["primary"], true);
+    }
+
+    #[test]
+    fn entra_value_path_creates_the_element() {
+        let d = ok(json!([
+            {"op": "Add", "path": "phoneNumbers[type eq \"mobile\"].value", "value": "+1 555"},
+            {"op": "Replace", "path": "emails[type eq \"home\"].value", "value": "h@x.org"},
+            {"op": "Add", "path": "roles[type eq \"app\" and display eq \"Admin\"]", "value": {"value": "admin"}}
+        ]));
+        assert_eq!(
+            d["phoneNumbers"],
+            json!([{"type": "mobile", "value": "+1 555"}])
+        );
+        assert_eq!(d["emails"][1], json!({"type": "home", "value": "h@x.org"}));
+        assert_eq!(
+            d["roles"],
+            json!([{"type": "app", "display": "Admin", "value": "admin"}])
+        );
+        // a filter that cannot describe a new element
+        let e = err(
+            json!([{"op": "add", "path": "emails[type eq \"home\" or type eq \"other\"].value", "value": "x"}]),
+        );
+        assert!(matches!(e, ScimError::NoTarget(_)));
+    }
+
+    #[test]
+    fn extension_attributes_go_under_the_urn_and_into_schemas() {
+        let d = ok(json!([
+            {"op": "add", "path": format!("{ENTERPRISE_URN}:employeeNumber"), "value": 701984},
+            {"op": "replace", "path": format!("{ENTERPRISE_URN}:manager"), "value": "boss-id"}
+        ]));
+        assert_eq!(d[ENTERPRISE_URN]["employeeNumber"], "701984");
+        assert_eq!(d[ENTERPRISE_URN]["manager"], json!({"value": "boss-id"}));
+        assert_eq!(d["schemas"], json!([USER_URN, ENTERPRISE_URN]));
+        // removing the last one drops the object and the schema
+        let rt = user();
+        let d2 = patch_user(
+            &rt,
+            &d,
+            json!([
+                {"op": "remove", "path": format!("{ENTERPRISE_URN}:employeeNumber")},
+                {"op": "remove", "path": format!("{ENTERPRISE_URN}:manager")}
+            ]),
+        )
+        .unwrap();
+        assert!(d2.get(ENTERPRISE_URN).is_none());
+        assert_eq!(d2["schemas"], json!([USER_URN]));
+        // a path that is the extension URN itself
+        let d = ok(json!([{"op": "add", "path": ENTERPRISE_URN, "value": {"department": "R&D"}}]));
+        assert_eq!(d[ENTERPRISE_URN]["department"], "R&D");
+        // manager as a list of one, and read-only displayName dropped
+        let d = ok(
+            json!([{"op": "replace", "path": format!("{ENTERPRISE_URN}:manager"),
+                           "value": [{"value": "m2", "displayName": "Boss"}]}]),
+        );
+        assert_eq!(d[ENTERPRISE_URN]["manager"], json!({"value": "m2"}));
+    }
+
+    // --- no-path add / replace --------------------------------------------------------------
+
+    #[test]
+    fn okta_deactivation_and_reactivation() {
+        let d = ok(json!([{"op": "replace", "value": {"active": false}}]));
+        assert_eq!(d["active"], false);
+        let d = ok(json!([{"op": "replace", "value": {"active": true}}]));
+        assert_eq!(d["active"], true);
+    }
+
+    #[test]
+    fn okta_group_rename_carries_its_id() {
+        let (d, changes) =
+            patch_group(json!([{"op": "replace", "value": {"id": GID, "displayName": "Ops"}}]))
+                .unwrap();
+        assert_eq!(d["displayName"], "Ops");
+        assert!(changes.is_empty());
+        let e =
+            patch_group(json!([{"op": "replace", "value": {"id": "other", "displayName": "Ops"}}]))
+                .unwrap_err();
+        assert!(matches!(e, ScimError::Mutability(d) if d.contains("id")));
+        // meta and schemas are ignored
+        let (d, _) = patch_group(json!([{"op": "replace", "value": {"schemas": ["x"], "meta": {"created": "04-12-2018 00:00:00"}, "displayName": "Ops"}}])).unwrap();
+        assert_eq!(d["schemas"], group_doc()["schemas"]);
+        assert!(d.get("meta").is_none());
+    }
+
+    #[test]
+    fn entra_flattened_keys_and_string_booleans() {
+        let d = ok(json!([{"op": "Replace", "value": {
+            "name.givenName": "Barb",
+            "NAME.familyName": "J",
+            format!("{ENTERPRISE_URN}:employeeNumber"): "42",
+            format!("{ENTERPRISE_URN}:manager.value"): "boss",
+            ENTERPRISE_URN: {"department": "Sales"},
+            format!("{USER_URN}:displayName"): "Barbara",
+            "active": "False",
+            "emails[type eq \"home\"].value": "h@x.org"
+        }}]));
+        assert_eq!(d["name"], json!({"givenName": "Barb", "familyName": "J"}));
+        assert_eq!(
+            d[ENTERPRISE_URN],
+            json!({"employeeNumber": "42", "manager": {"value": "boss"}, "department": "Sales"})
+        );
+        assert_eq!(d["displayName"], "Barbara");
+        assert_eq!(d["active"], false);
+        assert_eq!(d["emails"][1], json!({"type": "home", "value": "h@x.org"}));
+        let e = err(json!([{"op": "replace", "value": {"active": "nope"}}]));
+        assert!(matches!(e, ScimError::InvalidValue(d) if d.contains("active")));
+    }
+
+    #[test]
+    fn no_path_add_appends_and_replace_replaces() {
+        let more = json!({"emails": [{"value": "h@x.org", "type": "home"}]});
+        let d = ok(json!([{"op": "add", "value": more}]));
+        assert_eq!(d["emails"].as_array().map(Vec::len), Some(2));
+        let d = ok(json!([{"op": "replace", "value": more}]));
+        assert_eq!(d["emails"], json!([{"value": "h@x.org", "type": "home"}]));
+        let e = err(json!([{"op": "add", "value": "x"}]));
+        assert!(matches!(e, ScimError::InvalidValue(_)));
+        let e = err(json!([{"op": "add", "value": {"bogus": 1}}]));
+        assert!(matches!(e, ScimError::InvalidValue(d) if d.contains("bogus")));
+    }
+
+    // --- remove -----------------------------------------------------------------------------
+
+    #[test]
+    fn remove_targets() {
+        let d = ok(json!([{"op": "remove", "path": "name.givenName"}]));
+        assert_eq!(d["name"], json!({"familyName": "Jensen"}));
+        let d =
+            ok(json!([{"op": "remove", "path": "name"}, {"op": "remove", "path": "displayName"}]));
+        assert!(d.get("name").is_none() && d.get("displayName").is_none());
+        let d = ok(json!([{"op": "remove", "path": "emails[type eq \"work\"]"}]));
+        assert!(d.get("emails").is_none());
+        let d = ok(json!([{"op": "remove", "path": "emails[type eq \"work\"].primary"}]));
+        assert_eq!(
+            d["emails"],
+            json!([{"value": "bjensen@example.com", "type": "work"}])
+        );
+        // a filter matching nothing is a success that changes nothing
+        let d = ok(json!([{"op": "remove", "path": "emails[type eq \"home\"]"}]));
+        assert_eq!(d, user_doc());
+        // removing something absent is fine
+        let d = ok(json!([{"op": "remove", "path": "nickName"}]));
+        assert_eq!(d, user_doc());
+    }
+
+    #[test]
+    fn remove_with_value_list_removes_only_those() {
+        let rt = user();
+        let doc = ok(
+            json!([{"op": "add", "path": "emails", "value": [{"value": "a@x"}, {"value": "b@x"}]}]),
+        );
+        let d = patch_user(
+            &rt,
+            &doc,
+            json!([{"op": "Remove", "path": "emails", "value": [{"value": "A@X"}]}]),
+        )
+        .unwrap();
+        let values: Vec<&Value> = d["emails"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| &e["value"])
+            .collect();
+        assert_eq!(values, vec!["bjensen@example.com", "b@x"]);
+    }
+
+    #[test]
+    fn remove_required_or_read_only() {
+        let e = err(json!([{"op": "remove", "path": "userName"}]));
+        assert!(matches!(e, ScimError::InvalidValue(d) if d.contains("userName is required")));
+        let e = err(json!([{"op": "replace", "path": "userName", "value": null}]));
+        assert!(matches!(e, ScimError::InvalidValue(_)));
+        let e = err(json!([{"op": "remove", "path": "id"}]));
+        assert!(matches!(e, ScimError::Mutability(_)));
+        let e = err(
+            json!([{"op": "replace", "path": "meta.created", "value": "2024-01-01T00:00:00Z"}]),
+        );
+        assert!(matches!(e, ScimError::Mutability(_)));
+        let e = err(json!([{"op": "add", "value": {"groups": [{"value": "g"}]}}]));
+        assert!(matches!(e, ScimError::Mutability(d) if d.contains("groups")));
+    }
+
+    // --- immutability -----------------------------------------------------------------------
+
+    #[test]
+    fn immutable_user_name() {
+        let rt = user_with(Mutability::Immutable);
+        let e = patch_user(
+            &rt,
+            &user_doc(),
+            json!([{"op": "replace", "path": "userName", "value": "other"}]),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(e, ScimError::Mutability(d) if d.contains("userName cannot be modified once provisioned"))
+        );
+        let e = patch_user(
+            &rt,
+            &user_doc(),
+            json!([{"op": "replace", "value": {"userName": "other"}}]),
+        )
+        .unwrap_err();
+        assert!(matches!(e, ScimError::Mutability(_)));
+        // the same value (case aside) is not a change; the stored case is kept
+        let d = patch_user(&rt, &user_doc(), json!([{"op": "replace", "value": {"userName": "BJensen@example.com", "active": false}}])).unwrap();
+        assert_eq!(d["userName"], "bjensen@example.com");
+        assert_eq!(d["active"], false);
+        // may be set when absent
+        let mut doc = user_doc();
+        doc.as_object_mut().unwrap().remove("userName");
+        let d = patch_user(
+            &rt,
+            &doc,
+            json!([{"op": "add", "path": "userName", "value": "n"}]),
+        )
+        .unwrap();
+        assert_eq!(d["userName"], "n");
+        // and with the ReadWrite profile it changes
+        let d = ok(json!([{"op": "replace", "path": "userName", "value": "other"}]));
+        assert_eq!(d["userName"], "other");
+    }
+
+    // --- types ------------------------------------------------------------------------------
+
+    #[test]
+    fn type_checks() {
+        let e = err(json!([{"op": "replace", "path": "displayName", "value": {"a": 1}}]));
+        assert!(matches!(e, ScimError::InvalidValue(d) if d.contains("displayName")));
+        let e = err(json!([{"op": "replace", "path": "name", "value": "x"}]));
+        assert!(matches!(e, ScimError::InvalidValue(d) if d.contains("name")));
+        let e =
+            err(json!([{"op": "add", "path": "emails", "value": [{"value": "a", "kind": "x"}]}]));
+        assert!(matches!(e, ScimError::InvalidValue(d) if d.contains("kind")));
+        let d = ok(
+            json!([{"op": "add", "path": "urn:example:params:scim:schemas:extension:test:2.0:User:loginCount", "value": "7"}]),
+        );
+        assert_eq!(
+            d["urn:example:params:scim:schemas:extension:test:2.0:User"]["loginCount"],
+            7
+        );
+        let e = err(
+            json!([{"op": "add", "path": "urn:example:params:scim:schemas:extension:test:2.0:User:loginCount", "value": "seven"}]),
+        );
+        assert!(matches!(e, ScimError::InvalidValue(_)));
+        let d = ok(
+            json!([{"op": "add", "path": "emails", "value": [{"value": "a", "primary": "False"}]}]),
+        );
+        assert_eq!(d["emails"][1]["primary"], false);
+    }
+
+    // --- atomicity --------------------------------------------------------------------------
+
+    #[test]
+    fn a_failing_operation_changes_nothing() {
+        let rt = user();
+        let req = PatchRequest::parse(
+            &body(json!([
+                {"op": "replace", "path": "displayName", "value": "Changed"},
+                {"op": "add", "path": "emails", "value": [{"value": "x", "primary": true}]},
+                {"op": "replace", "path": "active", "value": "maybe"}
+            ])),
+            &rt,
+        )
+        .unwrap();
+        let mut d = user_doc();
+        let e = apply(&mut d, &req, &rt, &[]).unwrap_err();
+        assert!(matches!(&e, ScimError::InvalidValue(d) if d.contains("Operations[2]")));
+        assert_eq!(d, user_doc());
+        // the group: no external change escapes either
+        let e = patch_group(json!([
+            {"op": "add", "path": "members", "value": [{"value": "u1"}]},
+            {"op": "replace", "path": "displayName", "value": {"x": 1}}
+        ]));
+        assert!(e.is_err());
+    }
+
+    // --- external members -------------------------------------------------------------------
+
+    #[test]
+    fn members_become_external_changes() {
+        let (d, changes) = patch_group(json!([
+            {"op": "add", "path": "members", "value": [{"value": "u1", "display": "Babs", "$ref": null}, {"value": "u2", "displayName": "x", "type": "User"}]},
+            {"op": "remove", "path": "members[value eq \"u3\"]"},
+            {"op": "Remove", "path": "members", "value": [{"value": "u4"}]},
+            {"op": "replace", "path": "members", "value": [{"value": "u5"}]},
+            {"op": "remove", "path": "members"},
+            {"op": "replace", "value": {"members": [{"value": "u6"}], "displayName": "Ops"}},
+            {"op": "add", "value": {"members": [{"value": "u7"}]}}
+        ]))
+        .unwrap();
+        assert_eq!(
+            d,
+            json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "id": GID, "displayName": "Ops"})
+        );
+        assert_eq!(
+            changes,
+            vec![
+                ExternalChange::Add {
+                    attr: "members",
+                    values: vec![json!({"value": "u1"}), json!({"value": "u2"})]
+                },
+                ExternalChange::RemoveMatching {
+                    attr: "members",
+                    filter: Filter::Compare {
+                        path: AttrPath::new("value", None),
+                        op: CompareOp::Eq,
+                        value: json!("u3")
+                    }
+                },
+                ExternalChange::Remove {
+                    attr: "members",
+                    values: vec![json!({"value": "u4"})]
+                },
+                ExternalChange::Replace {
+                    attr: "members",
+                    values: vec![json!({"value": "u5"})]
+                },
+                ExternalChange::RemoveAll { attr: "members" },
+                ExternalChange::Replace {
+                    attr: "members",
+                    values: vec![json!({"value": "u6"})]
+                },
+                ExternalChange::Add {
+                    attr: "members",
+                    values: vec![json!({"value": "u7"})]
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn entra_member_removal_with_a_value_list_never_removes_all() {
+        let (_, changes) = patch_group(json!([{"op": "Remove", "path": "members", "value": [{"value": "u1"}, {"value": "u2"}]}])).unwrap();
+        assert_eq!(
+            changes,
+            vec![ExternalChange::Remove {
+                attr: "members",
+                values: vec![json!({"value": "u1"}), json!({"value": "u2"})]
+            }]
+        );
+        let (_, changes) =
+            patch_group(json!([{"op": "Remove", "path": "members", "value": []}])).unwrap();
+        assert!(changes.is_empty());
+    }
+
+    #[test]
+    fn bad_member_elements() {
+        for bad in [
+            json!(["u1"]),
+            json!([{"value": 5}]),
+            json!([{"display": "x"}]),
+            json!("u1"),
+        ] {
+            let e =
+                patch_group(json!([{"op": "add", "path": "members", "value": bad}])).unwrap_err();
+            assert!(
+                matches!(&e, ScimError::InvalidValue(d) if d.contains("\"value\"")),
+                "{e:?}"
+            );
+        }
+        let e = patch_group(
+            json!([{"op": "replace", "path": "members[value eq \"u1\"].display", "value": "x"}]),
+        )
+        .unwrap_err();
+        assert!(matches!(e, ScimError::InvalidPath(_)));
+    }
+
+    #[test]
+    fn members_in_the_document_when_not_external() {
+        let rt = group();
+        let req = PatchRequest::parse(
+            &body(json!([
+                {"op": "add", "path": "members", "value": [{"value": "u1"}, {"value": "u2"}]},
+                {"op": "remove", "path": "members[value eq \"u1\"]"}
+            ])),
+            &rt,
+        )
+        .unwrap();
+        let mut d = group_doc();
+        let changes = apply(&mut d, &req, &rt, &[]).unwrap();
+        assert!(changes.is_empty());
+        assert_eq!(d["members"], json!([{"value": "u2"}]));
+    }
 }
