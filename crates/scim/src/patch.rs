@@ -109,6 +109,12 @@ pub(crate) fn parse_path(text: &str, rt: &ResourceType) -> Result<PatchPath, Sci
                 .to_string(),
         ),
     };
+    if filter.is_some() && !r.attribute.multi_valued {
+        return Err(ScimError::InvalidPath(format!(
+            "invalid PATCH path {text:?}: a value filter '[…]' selects elements of a multi-valued attribute, and '{}' is single-valued; use \"{}.<sub-attribute>\"",
+            r.path, r.path
+        )));
+    }
     let filter = match filter {
         None => None,
         Some(f) => Some(f.resolve_within(r.attribute).map_err(|e| match e {
