@@ -606,7 +606,10 @@ fn valid_attr_name(name: &str) -> bool {
 
 /// `[urn:…:]attr[.sub]`. A URN is everything up to the last ':' (URNs contain '.' as in `2.0`).
 pub(crate) fn parse_attr_path(word: &str) -> Result<AttrPath, String> {
-    let (urn, rest) = if word.len() > 4 && word[..4].eq_ignore_ascii_case("urn:") {
+    let (urn, rest) = if word
+        .get(..4)
+        .is_some_and(|w| w.eq_ignore_ascii_case("urn:"))
+    {
         match word.rfind(':') {
             Some(idx) => (Some(word[..idx].to_string()), &word[idx + 1..]),
             None => (None, word),
@@ -636,6 +639,17 @@ pub(crate) fn parse_attr_path(word: &str) -> Result<AttrPath, String> {
 
 // ---------------------------------------------------------------------------------------------
 // Resolution against a resource type
+
+/// [`ResourceType::split_urn`] for input that may not be ASCII: `split_urn` slices by byte
+/// length, which would panic inside a multi-byte character. Names and URNs are ASCII, so a
+/// non-ASCII path has no schema prefix (and fails name validation later).
+pub(crate) fn split_urn<'p>(rt: &ResourceType, path: &'p str) -> (Option<&'static str>, &'p str) {
+    if path.is_ascii() {
+        rt.split_urn(path)
+    } else {
+        (None, path)
+    }
+}
 
 /// A path resolved against a resource type.
 #[derive(Debug, Clone)]
@@ -688,7 +702,7 @@ pub(crate) fn resolve_path<'a>(
         None => (None, p.name.as_str()),
         Some(urn) => {
             let full = format!("{urn}:{}", p.name);
-            match rt.split_urn(&full) {
+            match split_urn(rt, &full) {
                 (Some(id), "") => {
                     return Err(format!(
                         "'{full}' {context} names the schema {id}, not one of its attributes"
@@ -1483,6 +1497,23 @@ mod tests {
                 other => panic!("{input:?}: {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn non_ascii_input_is_an_error_not_a_panic() {
+        for f in [
+            "é eq 1",
+            "urné:x eq 1",
+            "urn:ietf:params:scim:schemas:core:2.0:Useé:x eq 1",
+            "urn:ietf:params:scim:schemas:core:2.0:Us\u{e9}x eq 1",
+            "userName eq ünïcode",
+        ] {
+            let _ = resolved(f);
+        }
+        assert_eq!(
+            resolved("userName eq ünïcode").unwrap(),
+            cmp(p("userName"), CompareOp::Eq, json!("ünïcode"))
+        );
     }
 
     #[test]

@@ -204,7 +204,7 @@ fn parse_op(op: &Value, rt: &ResourceType) -> Result<PatchOp, ScimError> {
     };
     let mut path = None;
     if let Some(text) = path_text {
-        match rt.split_urn(&text) {
+        match filter::split_urn(rt, &text) {
             // A path that is an extension's URN: its value is an object of that extension's
             // attributes, the same as a no-path value keyed by the URN.
             (Some(id), "") if kind != OpKind::Remove => {
@@ -350,7 +350,7 @@ impl<'a> Engine<'a> {
                     work.get("id").unwrap_or(&Value::Null)
                 )));
             }
-            match self.rt.split_urn(key) {
+            match filter::split_urn(self.rt, key) {
                 (Some(id), "") => {
                     let Some(inner) = v.as_object() else {
                         return Err(ScimError::InvalidValue(format!(
@@ -1237,6 +1237,32 @@ mod tests {
             p(body(json!([{"op": "remove", "path": 7}]))),
             Err(ScimError::InvalidPath(_))
         ));
+    }
+
+    #[test]
+    fn non_ascii_paths_are_errors_not_panics() {
+        for path in [
+            "urn:ietf:params:scim:schemas:core:2.0:Us\u{e9}r:userName",
+            "é",
+            "emails[tÿpe eq \"x\"]",
+        ] {
+            assert!(
+                patch_user(
+                    &user(),
+                    &user_doc(),
+                    json!([{"op": "remove", "path": path}])
+                )
+                .is_err()
+            );
+            assert!(
+                patch_user(
+                    &user(),
+                    &user_doc(),
+                    json!([{"op": "add", "value": {path: "x"}}])
+                )
+                .is_err()
+            );
+        }
     }
 
     // --- add / replace with a path ----------------------------------------------------------
