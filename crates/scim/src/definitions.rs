@@ -266,10 +266,7 @@ pub fn user_resource_type(
             vec!["external"],
             "A fully qualified URL pointing to a page representing the User's online profile.",
         ),
-        string(
-            "title",
-            "The user's title, such as \"Vice President.\"",
-        ),
+        string("title", "The user's title, such as \"Vice President.\""),
         string(
             "userType",
             "Used to identify the relationship between the organization and the user. Typical \
@@ -491,7 +488,10 @@ fn enterprise_user_schema() -> Schema {
                  represent organizational hierarchy by referencing the 'id' attribute of \
                  another User.",
                 vec![
-                    string("value", "The id of the SCIM resource representing the User's manager."),
+                    string(
+                        "value",
+                        "The id of the SCIM resource representing the User's manager.",
+                    ),
                     reference(
                         "$ref",
                         vec!["User"],
@@ -655,7 +655,9 @@ mod tests {
     #[test]
     fn roles_value_carries_the_given_canonical_values() {
         let rt = user();
-        let r = rt.resolve(None, "roles", Some("VALUE")).expect("roles.value");
+        let r = rt
+            .resolve(None, "roles", Some("VALUE"))
+            .expect("roles.value");
         assert_eq!(
             r.sub_attribute.map(|s| s.canonical_values.clone()),
             Some(vec!["user", "enterprise_owner"])

@@ -182,8 +182,7 @@ fn uniqueness_name(u: Uniqueness) -> &'static str {
 mod tests {
     use super::*;
     use crate::definitions::{
-        ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, USER_SCHEMA, group_resource_type,
-        user_resource_type,
+        ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, USER_SCHEMA, group_resource_type, user_resource_type,
     };
 
     const BASE: &str = "https://roster.example/scim/v2/enterprises/acme";
@@ -322,7 +321,10 @@ mod tests {
         assert_eq!(emails["type"], "complex");
         assert_eq!(emails["multiValued"], true);
         let email_type = find(&emails["subAttributes"], "type");
-        assert_eq!(email_type["canonicalValues"], json!(["work", "home", "other"]));
+        assert_eq!(
+            email_type["canonicalValues"],
+            json!(["work", "home", "other"])
+        );
         let email_value = find(&emails["subAttributes"], "value");
         assert!(email_value.get("canonicalValues").is_none());
         assert!(email_value.get("referenceTypes").is_none());

@@ -64,9 +64,7 @@ impl SearchRequest {
                     }
                 }
                 "attributes" => req.attributes.extend(parse_attribute_list(value)),
-                "excludedattributes" => req
-                    .excluded_attributes
-                    .extend(parse_attribute_list(value)),
+                "excludedattributes" => req.excluded_attributes.extend(parse_attribute_list(value)),
                 "sortby" => req.sort_by = non_empty(value),
                 "sortorder" => {
                     if let Some(order) = parse_sort_order(value)? {
@@ -369,7 +367,9 @@ mod tests {
             ))
         );
         let e = q(&[("count", "1.5")]).err();
-        assert!(matches!(&e, Some(ScimError::InvalidValue(d)) if d.starts_with("count must be an integer")));
+        assert!(
+            matches!(&e, Some(ScimError::InvalidValue(d)) if d.starts_with("count must be an integer"))
+        );
     }
 
     #[test]
@@ -407,7 +407,11 @@ mod tests {
                 filter: Some("displayName sw \"smith\"".into()),
                 start_index: 1,
                 count: Some(10),
-                attributes: vec!["displayName".into(), "userName".into(), "emails.value".into()],
+                attributes: vec![
+                    "displayName".into(),
+                    "userName".into(),
+                    "emails.value".into()
+                ],
                 excluded_attributes: vec!["groups".into()],
                 sort_by: Some("userName".into()),
                 sort_order: SortOrder::Descending,
@@ -428,7 +432,10 @@ mod tests {
         assert_eq!(r.filter.as_deref(), Some("userName eq \"a\""));
         assert_eq!(r.start_index, 1);
         assert_eq!(r.count, Some(0));
-        assert_eq!(ok(SearchRequest::from_body(&json!({}))), SearchRequest::default());
+        assert_eq!(
+            ok(SearchRequest::from_body(&json!({}))),
+            SearchRequest::default()
+        );
         assert_eq!(
             ok(SearchRequest::from_body(&json!({"count": 10.0}))).count,
             Some(10)
@@ -442,9 +449,13 @@ mod tests {
             Err(ScimError::InvalidSyntax(_))
         ));
         let e = SearchRequest::from_body(&json!({"count": "ten"})).err();
-        assert!(matches!(&e, Some(ScimError::InvalidValue(d)) if d.starts_with("count must be an integer")));
+        assert!(
+            matches!(&e, Some(ScimError::InvalidValue(d)) if d.starts_with("count must be an integer"))
+        );
         let e = SearchRequest::from_body(&json!({"startIndex": 1.5})).err();
-        assert!(matches!(&e, Some(ScimError::InvalidValue(d)) if d.starts_with("startIndex must be an integer")));
+        assert!(
+            matches!(&e, Some(ScimError::InvalidValue(d)) if d.starts_with("startIndex must be an integer"))
+        );
         let e = SearchRequest::from_body(&json!({"startIndex": true})).err();
         assert!(matches!(&e, Some(ScimError::InvalidValue(d)) if d.contains("got a boolean")));
         let e = SearchRequest::from_body(&json!({"filter": 5})).err();
@@ -455,9 +466,13 @@ mod tests {
             ))
         );
         let e = SearchRequest::from_body(&json!({"attributes": [1]})).err();
-        assert!(matches!(&e, Some(ScimError::InvalidValue(d)) if d.starts_with("attributes must be an array")));
+        assert!(
+            matches!(&e, Some(ScimError::InvalidValue(d)) if d.starts_with("attributes must be an array"))
+        );
         let e = SearchRequest::from_body(&json!({"excludedAttributes": {}})).err();
-        assert!(matches!(&e, Some(ScimError::InvalidValue(d)) if d.starts_with("excludedAttributes must be an array")));
+        assert!(
+            matches!(&e, Some(ScimError::InvalidValue(d)) if d.starts_with("excludedAttributes must be an array"))
+        );
         let e = SearchRequest::from_body(&json!({"sortOrder": "sideways"})).err();
         assert!(matches!(e, Some(ScimError::InvalidValue(_))));
     }

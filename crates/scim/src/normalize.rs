@@ -658,7 +658,11 @@ mod tests {
         ] {
             let e = err(body);
             assert!(matches!(e, ScimError::InvalidValue(_)));
-            assert!(e.detail().starts_with("userName is required"), "{}", e.detail());
+            assert!(
+                e.detail().starts_with("userName is required"),
+                "{}",
+                e.detail()
+            );
         }
     }
 
@@ -725,10 +729,14 @@ mod tests {
         assert_eq!(manager_of(json!([])), Value::Null);
         assert_eq!(manager_of(json!(null)), Value::Null);
         // Manager as the only extension attribute and removed: the extension disappears.
-        let doc = norm(json!({"userName": "a", ENTERPRISE_USER_SCHEMA: {"manager": {"value": ""}}}));
+        let doc =
+            norm(json!({"userName": "a", ENTERPRISE_USER_SCHEMA: {"manager": {"value": ""}}}));
         assert_eq!(doc, json!({"schemas": [USER_SCHEMA], "userName": "a"}));
         let e = err(json!({"userName": "a", ENTERPRISE_USER_SCHEMA: {"manager": 7}}));
-        assert!(e.detail().starts_with("attribute 'manager' must be a JSON object"));
+        assert!(
+            e.detail()
+                .starts_with("attribute 'manager' must be a JSON object")
+        );
     }
 
     #[test]

@@ -73,7 +73,12 @@ impl Selection {
 /// returned `always` (`id`, `schemas`) cannot be left out; `never` ones (`password`) never
 /// appear; `request` ones only when named in `attributes`. Names may be `attr`, `attr.sub`,
 /// URN-qualified, or an extension URN alone, in any case; unknown names are ignored.
-pub fn project(doc: &Value, rt: &ResourceType, attributes: &[String], excluded: &[String]) -> Value {
+pub fn project(
+    doc: &Value,
+    rt: &ResourceType,
+    attributes: &[String],
+    excluded: &[String],
+) -> Value {
     let Value::Object(doc) = doc else {
         return doc.clone();
     };
@@ -157,7 +162,7 @@ fn project_attribute(
     }
     let excluded_subs = exclude.subs(schema, attr.name);
     let not_excluded = |name: &str, returned: Returned| {
-        returned == Returned::Always || !excluded_subs.iter().any(|s| *s == name)
+        returned == Returned::Always || !excluded_subs.contains(&name)
     };
     match include {
         None => {
@@ -176,7 +181,7 @@ fn project_attribute(
             if !whole && subs.is_empty() {
                 return None;
             }
-            let named = |name: &str| subs.iter().any(|s| *s == name);
+            let named = |name: &str| subs.contains(&name);
             shape(attr, value, &|name, returned| {
                 let wanted = match returned {
                     Returned::Never => false,
@@ -230,8 +235,7 @@ fn shape(attr: &Attribute, value: &Value, keep: &dyn Fn(&str, Returned) -> bool)
 mod tests {
     use super::*;
     use crate::definitions::{
-        ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, USER_SCHEMA, group_resource_type,
-        user_resource_type,
+        ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, USER_SCHEMA, group_resource_type, user_resource_type,
     };
     use crate::schema::Mutability;
     use serde_json::json;
@@ -381,7 +385,10 @@ mod tests {
             json!({"manager": {"value": "m1"}})
         );
         assert_eq!(
-            p(&["urn:ietf:params:scim:schemas:core:2.0:User:userName"], &[]),
+            p(
+                &["urn:ietf:params:scim:schemas:core:2.0:User:userName"],
+                &[]
+            ),
             json!({"schemas": [USER_SCHEMA], "id": "u1", "userName": "isa@example.com"})
         );
     }
