@@ -62,7 +62,7 @@ pub fn normalize(input: &Value, rt: &ResourceType) -> Result<Value, ScimError> {
                 }
             }
             // An unknown URN key (another vendor's extension) is not ours to store.
-            None if key.len() >= 4 && key[..4].eq_ignore_ascii_case("urn:") => {}
+            None if key.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("urn:")) => {}
             None => place(&mut raw[0], schemas[0], key, value),
         }
     }

@@ -153,11 +153,15 @@ impl ResourceType {
             if path.eq_ignore_ascii_case(id) {
                 return (Some(id), "");
             }
-            if path.len() > id.len()
-                && path[..id.len()].eq_ignore_ascii_case(id)
-                && path.as_bytes()[id.len()] == b':'
+            // `get` rather than slicing: a request's key may have a multi-byte character
+            // straddling `id.len()`.
+            let prefix = path.get(..id.len());
+            let rest = path.get(id.len() + 1..);
+            if let (Some(prefix), Some(rest)) = (prefix, rest)
+                && prefix.eq_ignore_ascii_case(id)
+                && path.as_bytes().get(id.len()) == Some(&b':')
             {
-                return (Some(id), &path[id.len() + 1..]);
+                return (Some(id), rest);
             }
         }
         (None, path)
