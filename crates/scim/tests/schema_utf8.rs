@@ -32,8 +32,8 @@ fn multibyte_keys_do_not_panic() {
         let _ = project(
             &json!({"id": "1", "userName": "a"}),
             &rt,
-            &[key.clone()],
-            &[key],
+            std::slice::from_ref(&key),
+            std::slice::from_ref(&key),
         );
     }
 }
