@@ -108,7 +108,9 @@ pub struct Resolved<'a> {
 impl ResourceType {
     /// The extension schema with this URN, case-insensitively.
     pub fn extension(&self, urn: &str) -> Option<&Schema> {
-        self.extensions.iter().find(|s| s.id.eq_ignore_ascii_case(urn))
+        self.extensions
+            .iter()
+            .find(|s| s.id.eq_ignore_ascii_case(urn))
     }
 
     /// Every schema URN this resource type knows (core first).
@@ -118,7 +120,12 @@ impl ResourceType {
 
     /// Resolve `urn` (optional), `attr` and `sub` (optional) case-insensitively. A `urn` equal to
     /// the core schema's id is the same as none.
-    pub fn resolve(&self, urn: Option<&str>, attr: &str, sub: Option<&str>) -> Option<Resolved<'_>> {
+    pub fn resolve(
+        &self,
+        urn: Option<&str>,
+        attr: &str,
+        sub: Option<&str>,
+    ) -> Option<Resolved<'_>> {
         let (schema, is_extension) = match urn {
             None => (&self.core, false),
             Some(u) if u.eq_ignore_ascii_case(self.core.id) => (&self.core, false),
@@ -146,11 +153,15 @@ impl ResourceType {
             if path.eq_ignore_ascii_case(id) {
                 return (Some(id), "");
             }
-            if path.len() > id.len()
-                && path[..id.len()].eq_ignore_ascii_case(id)
-                && path.as_bytes()[id.len()] == b':'
+            // `get` rather than slicing: a request's key may have a multi-byte character
+            // straddling `id.len()`.
+            let prefix = path.get(..id.len());
+            let rest = path.get(id.len() + 1..);
+            if let (Some(prefix), Some(rest)) = (prefix, rest)
+                && prefix.eq_ignore_ascii_case(id)
+                && path.as_bytes().get(id.len()) == Some(&b':')
             {
-                return (Some(id), &path[id.len() + 1..]);
+                return (Some(id), rest);
             }
         }
         (None, path)
