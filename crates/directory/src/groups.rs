@@ -80,6 +80,14 @@ fn value_eq_ids(filter: &Filter) -> Option<Vec<String>> {
     }
 }
 
+/// What a write does to a group.
+enum GroupChange {
+    /// PUT: this document and exactly these members.
+    Replace { doc: Value, members: Vec<String> },
+    /// PATCH: these operations.
+    Patch(PatchRequest),
+}
+
 /// Membership changes carried out in a transaction, for the audit log.
 #[derive(Default)]
 struct MemberDelta {
@@ -170,7 +178,7 @@ impl Directory {
     }
 
     /// Render groups, loading members only when they will be returned.
-    async fn render_groups(&self, caller: &Caller, groups: Vec<IdpGroup>, opts: &ReadOptions) -> Result<Vec<Value>, DirectoryError> {
+    pub(crate) async fn render_groups(&self, caller: &Caller, groups: Vec<IdpGroup>, opts: &ReadOptions) -> Result<Vec<Value>, DirectoryError> {
         let rt = self.group_type();
         let with_members = opts.wants(MEMBERS);
         let mut out = Vec::with_capacity(groups.len());
@@ -187,18 +195,8 @@ impl Directory {
         let rt = self.group_type();
         let mut doc = normalize(body, rt)?;
         let members = take_members(&mut doc)?;
-        let group = retrying(|| {
-            self.write_group(caller, id, if_match, |tx, current, delta| {
-                let doc = doc.clone();
-                let members = members.clone();
-                Box::pin(async move {
-                    check_users(tx, current.enterprise_id, &members).await?;
-                    replace_members(tx, &current.id, &members, delta).await?;
-                    Ok(doc)
-                })
-            })
-        })
-        .await?;
+        let change = GroupChange::Replace { doc, members };
+        let group = retrying(|| self.write_group(caller, id, if_match, &change)).await?;
         let version = group.version;
         Ok((self.render_groups(caller, vec![group], &ReadOptions::default()).await?.remove(0), version))
     }
@@ -208,22 +206,8 @@ impl Directory {
     pub async fn patch_group(&self, caller: &Caller, id: &str, body: &Value, if_match: Option<&str>, opts: Option<&ReadOptions>) -> Result<(Option<Value>, i64), DirectoryError> {
         let rt = self.group_type();
         let request = PatchRequest::parse(body, rt)?;
-        let group = retrying(|| {
-            self.write_group(caller, id, if_match, |tx, current, delta| {
-                let request = request.clone();
-                Box::pin(async move {
-                    let mut full = current.doc.clone();
-                    full["id"] = Value::String(current.id.clone());
-                    let changes = scim::patch::apply(&mut full, &request, rt, &[MEMBERS])?;
-                    let doc = normalize(&full, rt)?;
-                    for change in changes {
-                        apply_member_change(tx, rt, current, change, delta).await?;
-                    }
-                    Ok(doc)
-                })
-            })
-        })
-        .await?;
+        let change = GroupChange::Patch(request);
+        let group = retrying(|| self.write_group(caller, id, if_match, &change)).await?;
         let version = group.version;
         match opts {
             Some(opts) => Ok((Some(self.render_groups(caller, vec![group], opts).await?.remove(0)), version)),
@@ -231,18 +215,32 @@ impl Directory {
         }
     }
 
-    /// Read the group in a transaction, let `change` compute the new document and change member
-    /// rows, then write it (compare-and-swap) with its events.
-    async fn write_group<F>(&self, caller: &Caller, id: &str, if_match: Option<&str>, change: F) -> Result<IdpGroup, DirectoryError>
-    where
-        F: for<'a> Fn(&'a mut Box<dyn Tx>, &'a IdpGroup, &'a mut MemberDelta) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Value, DirectoryError>> + Send + 'a>>,
-    {
+    /// Read the group in a transaction, compute its new document and change member rows as
+    /// `change` says, then write it (compare-and-swap) with its events.
+    async fn write_group(&self, caller: &Caller, id: &str, if_match: Option<&str>, change: &GroupChange) -> Result<IdpGroup, DirectoryError> {
         let enterprise_id = caller.enterprise.id;
+        let rt = self.group_type();
         let mut tx = self.store.begin().await?;
         let current = tx.group(enterprise_id, id).await?.ok_or_else(|| not_found(id))?;
         check_if_match(if_match, current.version)?;
         let mut delta = MemberDelta::default();
-        let doc = change(&mut tx, &current, &mut delta).await?;
+        let doc = match change {
+            GroupChange::Replace { doc, members } => {
+                check_users(&mut tx, enterprise_id, members).await?;
+                replace_members(&mut tx, &current.id, members, &mut delta).await?;
+                doc.clone()
+            }
+            GroupChange::Patch(request) => {
+                let mut full = current.doc.clone();
+                full["id"] = Value::String(current.id.clone());
+                let changes = scim::patch::apply(&mut full, request, rt, &[MEMBERS])?;
+                let doc = normalize(&full, rt)?;
+                for change in changes {
+                    apply_member_change(&mut tx, rt, &current, change, &mut delta).await?;
+                }
+                doc
+            }
+        };
         let doc_changed = doc != current.doc;
         if !doc_changed && delta.is_empty() {
             return Ok(current);

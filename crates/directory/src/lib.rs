@@ -11,6 +11,7 @@ pub mod handle;
 pub mod model;
 pub mod render;
 pub mod roles;
+mod search;
 pub mod store;
 pub mod tokens;
 pub mod users;

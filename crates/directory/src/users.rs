@@ -182,7 +182,7 @@ impl Directory {
     }
 
     /// Render users with their groups (loaded only when requested) and project them.
-    async fn render_users(&self, caller: &Caller, users: Vec<ManagedUser>, opts: &ReadOptions) -> Result<Vec<Value>, DirectoryError> {
+    pub(crate) async fn render_users(&self, caller: &Caller, users: Vec<ManagedUser>, opts: &ReadOptions) -> Result<Vec<Value>, DirectoryError> {
         let rt = self.users_of(caller);
         let memberships = if opts.wants("groups") && !users.is_empty() {
             let ids: Vec<String> = users.iter().map(|u| u.id.clone()).collect();

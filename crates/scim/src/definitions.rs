@@ -525,23 +525,25 @@ pub fn group_resource_type() -> ResourceType {
             vec![
                 string("value", "Identifier of the member of this Group.")
                     .mutability(Mutability::Immutable),
+                // Only `value` is read from a client: Roster computes `$ref`, `display` and
+                // `type` itself (IdPs send them pointing at other hosts, or null).
                 reference(
                     "$ref",
-                    vec!["User", "Group"],
-                    "The URI corresponding to a SCIM resource that is a member of this Group.",
+                    vec!["User"],
+                    "The URI of the member's SCIM resource, computed by Roster. READ-ONLY.",
                 )
-                .mutability(Mutability::Immutable),
+                .mutability(Mutability::ReadOnly),
                 string(
                     "display",
-                    "A human-readable name, primarily used for display purposes.",
+                    "The member's displayName (or userName when it has none), computed by Roster. READ-ONLY.",
                 )
-                .mutability(Mutability::Immutable),
+                .mutability(Mutability::ReadOnly),
                 string(
                     "type",
-                    "A label indicating the type of resource, e.g., 'User' or 'Group'.",
+                    "The type of the member: always 'User' (Roster has no nested groups). READ-ONLY.",
                 )
-                .canonical(vec!["User", "Group"])
-                .mutability(Mutability::Immutable),
+                .canonical(vec!["User"])
+                .mutability(Mutability::ReadOnly),
             ],
         )
         .multi(),
@@ -724,7 +726,7 @@ mod tests {
         );
         assert_eq!(
             m.sub("type").map(|s| s.canonical_values.clone()),
-            Some(vec!["User", "Group"])
+            Some(vec!["User"])
         );
         assert!(m.sub("$ref").is_some());
         assert!(m.sub("display").is_some());

@@ -363,7 +363,7 @@ mod tests {
         let members = find(&g["attributes"], "members");
         assert_eq!(
             find(&members["subAttributes"], "type")["canonicalValues"],
-            json!(["User", "Group"])
+            json!(["User"])
         );
         assert_eq!(
             find(&members["subAttributes"], "value")["mutability"],

@@ -16,7 +16,7 @@ use crate::search::{QueryPairs, read_options, search_request};
 pub struct ResourcePath {
     #[allow(dead_code)]
     enterprise: String,
-    id: String,
+    pub id: String,
 }
 
 pub fn header<'h>(headers: &'h HeaderMap, name: header::HeaderName) -> Option<&'h str> {
