@@ -526,18 +526,23 @@ pub fn group_resource_type() -> ResourceType {
                 string("value", "Identifier of the member of this Group.")
                     .mutability(Mutability::Immutable),
                 // Only `value` is read from a client: Roster computes `$ref`, `display` and
-                // `type` itself (IdPs send them pointing at other hosts, or null).
+                // `type` itself (IdPs send them pointing at other hosts, or null). `$ref` stays
+                // writable in the schema as RFC 7643 has it, so clients may send it.
                 reference(
                     "$ref",
                     vec!["User"],
-                    "The URI of the member's SCIM resource, computed by Roster. READ-ONLY.",
+                    "The URI of the member's SCIM resource. Roster reads only `value` and computes `$ref` from it.",
                 )
-                .mutability(Mutability::ReadOnly),
+                .mutability(Mutability::Immutable),
+                // Returned only when asked for (`attributes=members.display`): it is not what
+                // the client sent, and a client comparing what it wrote with what it reads
+                // must see its own members back.
                 string(
                     "display",
-                    "The member's displayName (or userName when it has none), computed by Roster. READ-ONLY.",
+                    "The member's displayName (or userName when it has none), computed by Roster. READ-ONLY; returned when requested.",
                 )
-                .mutability(Mutability::ReadOnly),
+                .mutability(Mutability::ReadOnly)
+                .returned(Returned::Request),
                 string(
                     "type",
                     "The type of the member: always 'User' (Roster has no nested groups). READ-ONLY.",

@@ -175,7 +175,7 @@ fn parse_op(op: &Value, rt: &ResourceType) -> Result<PatchOp, ScimError> {
                 .into(),
         ));
     };
-    let kind = match get_ci(obj, "op").and_then(Value::as_str) {
+    let mut kind = match get_ci(obj, "op").and_then(Value::as_str) {
         Some(s) if s.eq_ignore_ascii_case("add") => OpKind::Add,
         Some(s) if s.eq_ignore_ascii_case("remove") => OpKind::Remove,
         Some(s) if s.eq_ignore_ascii_case("replace") => OpKind::Replace,
@@ -210,10 +210,21 @@ fn parse_op(op: &Value, rt: &ResourceType) -> Result<PatchOp, ScimError> {
             (Some(id), "") if kind != OpKind::Remove => {
                 value = value.map(|v| json!({ id: v }));
             }
+            // Removing an extension's URN removes all its attributes: the same as replacing
+            // each with null (which keeps the required and immutable checks).
             (Some(id), "") => {
-                return Err(ScimError::InvalidPath(format!(
-                    "\"path\": \"{text}\" names the schema {id}; remove its attributes one by one, e.g. \"{id}:department\""
-                )));
+                let Some(ext) = rt.extension(id) else {
+                    return Err(ScimError::InvalidPath(format!(
+                        "\"path\": \"{text}\" names the core schema; remove its attributes one by one"
+                    )));
+                };
+                let nulls: serde_json::Map<String, Value> = ext
+                    .attributes
+                    .iter()
+                    .map(|a| (a.name.to_string(), Value::Null))
+                    .collect();
+                kind = OpKind::Replace;
+                value = Some(json!({ id: nulls }));
             }
             _ => path = Some(parse_path(&text, rt)?),
         }
@@ -358,6 +369,11 @@ impl<'a> Engine<'a> {
                         )));
                     };
                     for (k2, v2) in inner {
+                        // A whole extension object may carry its own `schemas` (scim2-tester
+                        // sends it); it says nothing to change.
+                        if k2.eq_ignore_ascii_case("schemas") || k2.eq_ignore_ascii_case("meta") {
+                            continue;
+                        }
                         let text = format!("{id}:{k2}");
                         self.keyed(work, kind, &text, v2)?;
                     }
