@@ -116,7 +116,8 @@ impl Directory {
 /// The time a change happens, at the microsecond precision the store keeps.
 pub(crate) fn now() -> OffsetDateTime {
     let t = OffsetDateTime::now_utc();
-    t.replace_nanosecond(t.nanosecond() / 1_000 * 1_000).unwrap_or(t)
+    t.replace_nanosecond(t.nanosecond() / 1_000 * 1_000)
+        .unwrap_or(t)
 }
 
 /// Run a transactional operation again when it lost a race the store detected; give up after a

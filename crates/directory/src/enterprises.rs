@@ -25,7 +25,9 @@ const LAST_USE_GRANULARITY: Duration = Duration::seconds(60);
 fn check_slug(slug: &str) -> Result<(), DirectoryError> {
     let ok = !slug.is_empty()
         && slug.len() <= 60
-        && slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && slug
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && !slug.starts_with('-')
         && !slug.ends_with('-')
         && !slug.contains("--");
@@ -51,7 +53,12 @@ fn check_short_code(code: &str) -> Result<(), DirectoryError> {
 impl Directory {
     /// Create an enterprise, its setup user `SHORTCODE_admin` and that user's first token
     /// (scope `scim:enterprise`).
-    pub async fn create_enterprise(&self, slug: &str, short_code: &str, profile: Profile) -> Result<(Enterprise, IssuedToken), DirectoryError> {
+    pub async fn create_enterprise(
+        &self,
+        slug: &str,
+        short_code: &str,
+        profile: Profile,
+    ) -> Result<(Enterprise, IssuedToken), DirectoryError> {
         check_slug(slug)?;
         check_short_code(short_code)?;
         let at = now();
@@ -65,11 +72,28 @@ impl Directory {
             })
             .await?;
         let issued = issue(&enterprise, vec![Scope::ScimEnterprise], None, at);
-        tx.insert_token(&issued.token, &hash_secret(&issued.secret)).await?;
+        tx.insert_token(&issued.token, &hash_secret(&issued.secret))
+            .await?;
         let actor = Actor::cli();
         tx.append_audit(&[
-            actor.event(enterprise.id, audit::BUSINESS_CREATE, "enterprise", slug, Some(slug), at, json!({ "short_code": short_code, "profile": profile.as_str() })),
-            actor.event(enterprise.id, audit::TOKEN_CREATE, "token", &issued.token.id, Some(&issued.token.owner), at, json!({ "scopes": ["scim:enterprise"] })),
+            actor.event(
+                enterprise.id,
+                audit::BUSINESS_CREATE,
+                "enterprise",
+                slug,
+                Some(slug),
+                at,
+                json!({ "short_code": short_code, "profile": profile.as_str() }),
+            ),
+            actor.event(
+                enterprise.id,
+                audit::TOKEN_CREATE,
+                "token",
+                &issued.token.id,
+                Some(&issued.token.owner),
+                at,
+                json!({ "scopes": ["scim:enterprise"] }),
+            ),
         ])
         .await?;
         tx.commit().await?;
@@ -81,15 +105,27 @@ impl Directory {
     }
 
     /// A new token for the enterprise's setup user.
-    pub async fn create_token(&self, slug: &str, scopes: Vec<Scope>, expires_in: Option<Duration>) -> Result<IssuedToken, DirectoryError> {
+    pub async fn create_token(
+        &self,
+        slug: &str,
+        scopes: Vec<Scope>,
+        expires_in: Option<Duration>,
+    ) -> Result<IssuedToken, DirectoryError> {
         if scopes.is_empty() {
-            return Err(DirectoryError::Refused("a token needs at least one scope: scim:enterprise or admin:enterprise".into()));
+            return Err(DirectoryError::Refused(
+                "a token needs at least one scope: scim:enterprise or admin:enterprise".into(),
+            ));
         }
-        let enterprise = self.store.enterprise_by_slug(slug).await?.ok_or_else(|| DirectoryError::Refused(format!("no enterprise '{slug}'")))?;
+        let enterprise = self
+            .store
+            .enterprise_by_slug(slug)
+            .await?
+            .ok_or_else(|| DirectoryError::Refused(format!("no enterprise '{slug}'")))?;
         let at = now();
         let issued = issue(&enterprise, scopes, expires_in.map(|d| at + d), at);
         let mut tx = self.store.begin().await?;
-        tx.insert_token(&issued.token, &hash_secret(&issued.secret)).await?;
+        tx.insert_token(&issued.token, &hash_secret(&issued.secret))
+            .await?;
         let scopes: Vec<&str> = issued.token.scopes.iter().map(|s| s.as_str()).collect();
         tx.append_audit(&[Actor::cli().event(enterprise.id, audit::TOKEN_CREATE, "token", &issued.token.id, Some(&issued.token.owner), at, json!({ "scopes": scopes, "expires_at": issued.token.expires_at.map(crate::render::timestamp) }))])
             .await?;
@@ -98,16 +134,31 @@ impl Directory {
     }
 
     /// Tokens (no secrets), of one enterprise or all.
-    pub async fn tokens(&self, slug: Option<&str>) -> Result<Vec<(Token, Enterprise)>, DirectoryError> {
+    pub async fn tokens(
+        &self,
+        slug: Option<&str>,
+    ) -> Result<Vec<(Token, Enterprise)>, DirectoryError> {
         let enterprises = self.store.enterprises().await?;
         let wanted = match slug {
-            Some(s) => Some(enterprises.iter().find(|e| e.slug == s).ok_or_else(|| DirectoryError::Refused(format!("no enterprise '{s}'")))?.id),
+            Some(s) => Some(
+                enterprises
+                    .iter()
+                    .find(|e| e.slug == s)
+                    .ok_or_else(|| DirectoryError::Refused(format!("no enterprise '{s}'")))?
+                    .id,
+            ),
             None => None,
         };
         let tokens = self.store.tokens(wanted).await?;
         Ok(tokens
             .into_iter()
-            .filter_map(|t| enterprises.iter().find(|e| e.id == t.enterprise_id).cloned().map(|e| (t, e)))
+            .filter_map(|t| {
+                enterprises
+                    .iter()
+                    .find(|e| e.id == t.enterprise_id)
+                    .cloned()
+                    .map(|e| (t, e))
+            })
             .collect())
     }
 
@@ -115,21 +166,43 @@ impl Directory {
     pub async fn revoke_token(&self, id: &str) -> Result<Token, DirectoryError> {
         let at = now();
         let mut tx = self.store.begin().await?;
-        let token = tx.revoke_token(id, at).await?.ok_or_else(|| DirectoryError::Refused(format!("no token with id '{id}' (see `roster token list`)")))?;
-        tx.append_audit(&[Actor::cli().event(token.enterprise_id, audit::TOKEN_REVOKE, "token", id, Some(&token.owner), at, json!({}))]).await?;
+        let token = tx.revoke_token(id, at).await?.ok_or_else(|| {
+            DirectoryError::Refused(format!("no token with id '{id}' (see `roster token list`)"))
+        })?;
+        tx.append_audit(&[Actor::cli().event(
+            token.enterprise_id,
+            audit::TOKEN_REVOKE,
+            "token",
+            id,
+            Some(&token.owner),
+            at,
+            json!({}),
+        )])
+        .await?;
         tx.commit().await?;
         Ok(token)
     }
 
     /// Authenticate a request for enterprise `slug` from its `Authorization` header.
-    pub async fn authenticate(&self, slug: &str, authorization: Option<&str>, needed: Scope, request_id: Option<String>) -> Result<(Enterprise, Actor), DirectoryError> {
+    pub async fn authenticate(
+        &self,
+        slug: &str,
+        authorization: Option<&str>,
+        needed: Scope,
+        request_id: Option<String>,
+    ) -> Result<(Enterprise, Actor), DirectoryError> {
         let secret = authorization
             .and_then(|h| {
                 let (scheme, rest) = h.trim().split_once(' ')?;
-                (scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("token")).then(|| rest.trim())
+                (scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("token"))
+                    .then(|| rest.trim())
             })
             .filter(|s| !s.is_empty())
-            .ok_or_else(|| DirectoryError::Unauthenticated("send a personal access token as 'Authorization: Bearer <token>'".into()))?;
+            .ok_or_else(|| {
+                DirectoryError::Unauthenticated(
+                    "send a personal access token as 'Authorization: Bearer <token>'".into(),
+                )
+            })?;
         let (token, enterprise) = self
             .store
             .token_by_hash(&hash_secret(secret))
@@ -137,18 +210,34 @@ impl Directory {
             .ok_or_else(|| DirectoryError::Unauthenticated("the token is not valid: check that it was copied whole, or create a new one with `roster token create`".into()))?;
         let at = now();
         if token.revoked_at.is_some() {
-            return Err(DirectoryError::Unauthenticated(format!("token {} was revoked; create a new one with `roster token create`", token.id)));
+            return Err(DirectoryError::Unauthenticated(format!(
+                "token {} was revoked; create a new one with `roster token create`",
+                token.id
+            )));
         }
         if let Some(exp) = token.expires_at.filter(|e| *e <= at) {
-            return Err(DirectoryError::Unauthenticated(format!("token {} expired at {}; create a new one with `roster token create`", token.id, crate::render::timestamp(exp))));
+            return Err(DirectoryError::Unauthenticated(format!(
+                "token {} expired at {}; create a new one with `roster token create`",
+                token.id,
+                crate::render::timestamp(exp)
+            )));
         }
         if enterprise.slug != slug {
-            return Err(DirectoryError::Forbidden(format!("this token belongs to another enterprise and cannot access enterprise '{slug}'")));
+            return Err(DirectoryError::Forbidden(format!(
+                "this token belongs to another enterprise and cannot access enterprise '{slug}'"
+            )));
         }
         if !token.scopes.iter().any(|s| s.grants(needed)) {
-            return Err(DirectoryError::Forbidden(format!("this token lacks the {} scope; create one with `roster token create --scope {}`", needed.as_str(), needed.as_str())));
+            return Err(DirectoryError::Forbidden(format!(
+                "this token lacks the {} scope; create one with `roster token create --scope {}`",
+                needed.as_str(),
+                needed.as_str()
+            )));
         }
-        if token.last_used_at.is_none_or(|last| at - last >= LAST_USE_GRANULARITY) {
+        if token
+            .last_used_at
+            .is_none_or(|last| at - last >= LAST_USE_GRANULARITY)
+        {
             let mut tx = self.store.begin().await?;
             tx.touch_token(&token.id, at).await?;
             tx.commit().await?;
@@ -162,7 +251,12 @@ impl Directory {
     }
 }
 
-fn issue(enterprise: &Enterprise, scopes: Vec<Scope>, expires_at: Option<OffsetDateTime>, at: OffsetDateTime) -> IssuedToken {
+fn issue(
+    enterprise: &Enterprise,
+    scopes: Vec<Scope>,
+    expires_at: Option<OffsetDateTime>,
+    at: OffsetDateTime,
+) -> IssuedToken {
     IssuedToken {
         token: Token {
             id: new_token_id(),

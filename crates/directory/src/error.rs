@@ -33,11 +33,19 @@ impl From<StoreError> for DirectoryError {
         match e {
             StoreError::Unique(key) => {
                 let detail = match key {
-                    UniqueKey::UserName => "a user with this userName already exists in this enterprise (userName is compared case-insensitively)",
-                    UniqueKey::Handle => "another user's userName normalizes to the same handle; choose a userName that differs in letters or digits",
-                    UniqueKey::GroupDisplayName => "a group with this displayName already exists in this enterprise (compared case-insensitively)",
+                    UniqueKey::UserName => {
+                        "a user with this userName already exists in this enterprise (userName is compared case-insensitively)"
+                    }
+                    UniqueKey::Handle => {
+                        "another user's userName normalizes to the same handle; choose a userName that differs in letters or digits"
+                    }
+                    UniqueKey::GroupDisplayName => {
+                        "a group with this displayName already exists in this enterprise (compared case-insensitively)"
+                    }
                     UniqueKey::EnterpriseSlug => "an enterprise with this slug already exists",
-                    UniqueKey::EnterpriseShortCode => "an enterprise with this short code already exists",
+                    UniqueKey::EnterpriseShortCode => {
+                        "an enterprise with this short code already exists"
+                    }
                     UniqueKey::Other => "a resource with these unique values already exists",
                 };
                 match key {

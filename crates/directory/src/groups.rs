@@ -5,11 +5,11 @@ use std::collections::HashSet;
 
 use scim::ScimError;
 use scim::filter::{AttrPath, CompareOp, Filter};
-use scim::schema::ResourceType;
 use scim::list::SearchRequest;
 use scim::normalize::normalize;
 use scim::patch::{ExternalChange, PatchRequest};
 use scim::project::project;
+use scim::schema::ResourceType;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -34,7 +34,13 @@ fn not_found(id: &str) -> DirectoryError {
 /// in the order given).
 fn take_members(doc: &mut Value) -> Result<Vec<String>, DirectoryError> {
     let members = doc.as_object_mut().and_then(|m| m.remove(MEMBERS));
-    member_ids(members.as_ref().and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[]))
+    member_ids(
+        members
+            .as_ref()
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or(&[]),
+    )
 }
 
 /// The `value` of each member element, deduplicated in order.
@@ -59,18 +65,21 @@ fn display_name(doc: &Value) -> Result<String, DirectoryError> {
         .and_then(Value::as_str)
         .filter(|s| !s.trim().is_empty())
         .map(str::to_string)
-        .ok_or_else(|| ScimError::InvalidValue("displayName is required and must be a non-empty string".into()).into())
+        .ok_or_else(|| {
+            ScimError::InvalidValue("displayName is required and must be a non-empty string".into())
+                .into()
+        })
 }
 
 /// The ids a member filter names when it is `value eq "…"` or an `or` of those; `None` when it
 /// says anything else.
 fn value_eq_ids(filter: &Filter) -> Option<Vec<String>> {
     match filter {
-        Filter::Compare { path, op: CompareOp::Eq, value: Value::String(s) }
-            if path.name.eq_ignore_ascii_case("value") && path.sub.is_none() =>
-        {
-            Some(vec![s.clone()])
-        }
+        Filter::Compare {
+            path,
+            op: CompareOp::Eq,
+            value: Value::String(s),
+        } if path.name.eq_ignore_ascii_case("value") && path.sub.is_none() => Some(vec![s.clone()]),
         Filter::Or(a, b) => {
             let mut ids = value_eq_ids(a)?;
             ids.extend(value_eq_ids(b)?);
@@ -102,24 +111,48 @@ impl MemberDelta {
 
     fn events(&self, caller: &Caller, group: &IdpGroup) -> Vec<AuditEvent> {
         let ev = |action, user: &String| {
-            caller.actor.event(group.enterprise_id, action, "group", &group.id, Some(&group.display_name), group.last_modified, json!({ "user_id": user }))
+            caller.actor.event(
+                group.enterprise_id,
+                action,
+                "group",
+                &group.id,
+                Some(&group.display_name),
+                group.last_modified,
+                json!({ "user_id": user }),
+            )
         };
         self.added
             .iter()
             .map(|u| ev(audit::EXTERNAL_GROUP_ADD_MEMBER, u))
-            .chain(self.removed.iter().map(|u| ev(audit::EXTERNAL_GROUP_REMOVE_MEMBER, u)))
+            .chain(
+                self.removed
+                    .iter()
+                    .map(|u| ev(audit::EXTERNAL_GROUP_REMOVE_MEMBER, u)),
+            )
             .collect()
     }
 }
 
 /// Refuse ids that are not users of the enterprise: a member that does not exist would be
 /// silently lost otherwise.
-async fn check_users(tx: &mut Box<dyn Tx>, enterprise_id: i64, ids: &[String]) -> Result<(), DirectoryError> {
+async fn check_users(
+    tx: &mut Box<dyn Tx>,
+    enterprise_id: i64,
+    ids: &[String],
+) -> Result<(), DirectoryError> {
     if ids.is_empty() {
         return Ok(());
     }
-    let found: HashSet<String> = tx.existing_users(enterprise_id, ids).await?.into_iter().collect();
-    let missing: Vec<&str> = ids.iter().filter(|i| !found.contains(*i)).map(String::as_str).collect();
+    let found: HashSet<String> = tx
+        .existing_users(enterprise_id, ids)
+        .await?
+        .into_iter()
+        .collect();
+    let missing: Vec<&str> = ids
+        .iter()
+        .filter(|i| !found.contains(*i))
+        .map(String::as_str)
+        .collect();
     if missing.is_empty() {
         return Ok(());
     }
@@ -133,18 +166,33 @@ async fn check_users(tx: &mut Box<dyn Tx>, enterprise_id: i64, ids: &[String]) -
 }
 
 /// Make the group's members exactly `wanted`.
-async fn replace_members(tx: &mut Box<dyn Tx>, group_id: &str, wanted: &[String], delta: &mut MemberDelta) -> Result<(), DirectoryError> {
+async fn replace_members(
+    tx: &mut Box<dyn Tx>,
+    group_id: &str,
+    wanted: &[String],
+    delta: &mut MemberDelta,
+) -> Result<(), DirectoryError> {
     let current = tx.member_ids(group_id).await?;
     let wanted_set: HashSet<&String> = wanted.iter().collect();
-    let gone: Vec<String> = current.iter().filter(|id| !wanted_set.contains(id)).cloned().collect();
-    delta.removed.extend(tx.remove_members(group_id, &gone).await?);
+    let gone: Vec<String> = current
+        .iter()
+        .filter(|id| !wanted_set.contains(id))
+        .cloned()
+        .collect();
+    delta
+        .removed
+        .extend(tx.remove_members(group_id, &gone).await?);
     delta.added.extend(tx.add_members(group_id, wanted).await?);
     Ok(())
 }
 
 impl Directory {
     /// `POST /Groups`.
-    pub async fn create_group(&self, caller: &Caller, body: &Value) -> Result<Value, DirectoryError> {
+    pub async fn create_group(
+        &self,
+        caller: &Caller,
+        body: &Value,
+    ) -> Result<Value, DirectoryError> {
         let rt = self.group_type();
         let mut doc = normalize(body, rt)?;
         let members = take_members(&mut doc)?;
@@ -153,7 +201,10 @@ impl Directory {
             id: Uuid::new_v4().to_string(),
             enterprise_id: caller.enterprise.id,
             display_name: display_name(&doc)?,
-            external_id: doc.get("externalId").and_then(Value::as_str).map(str::to_string),
+            external_id: doc
+                .get("externalId")
+                .and_then(Value::as_str)
+                .map(str::to_string),
             doc,
             version: 1,
             created: at,
@@ -162,28 +213,64 @@ impl Directory {
         let mut tx = self.store.begin().await?;
         check_users(&mut tx, caller.enterprise.id, &members).await?;
         tx.insert_group(&group).await?;
-        let delta = MemberDelta { added: tx.add_members(&group.id, &members).await?, removed: Vec::new() };
-        let mut events = vec![caller.actor.event(group.enterprise_id, audit::EXTERNAL_GROUP_PROVISION, "group", &group.id, Some(&group.display_name), at, json!({ "external_id": group.external_id }))];
+        let delta = MemberDelta {
+            added: tx.add_members(&group.id, &members).await?,
+            removed: Vec::new(),
+        };
+        let mut events = vec![caller.actor.event(
+            group.enterprise_id,
+            audit::EXTERNAL_GROUP_PROVISION,
+            "group",
+            &group.id,
+            Some(&group.display_name),
+            at,
+            json!({ "external_id": group.external_id }),
+        )];
         events.extend(delta.events(caller, &group));
         tx.append_audit(&events).await?;
         tx.commit().await?;
-        self.render_groups(caller, vec![group], &ReadOptions::default()).await.map(|mut v| v.remove(0))
+        self.render_groups(caller, vec![group], &ReadOptions::default())
+            .await
+            .map(|mut v| v.remove(0))
     }
 
     /// `GET /Groups/{id}`: the group and its version.
-    pub async fn get_group(&self, caller: &Caller, id: &str, opts: &ReadOptions) -> Result<(Value, i64), DirectoryError> {
-        let group = self.store.group(caller.enterprise.id, id).await?.ok_or_else(|| not_found(id))?;
+    pub async fn get_group(
+        &self,
+        caller: &Caller,
+        id: &str,
+        opts: &ReadOptions,
+    ) -> Result<(Value, i64), DirectoryError> {
+        let group = self
+            .store
+            .group(caller.enterprise.id, id)
+            .await?
+            .ok_or_else(|| not_found(id))?;
         let version = group.version;
-        Ok((self.render_groups(caller, vec![group], opts).await?.remove(0), version))
+        Ok((
+            self.render_groups(caller, vec![group], opts)
+                .await?
+                .remove(0),
+            version,
+        ))
     }
 
     /// Render groups, loading members only when they will be returned.
-    pub(crate) async fn render_groups(&self, caller: &Caller, groups: Vec<IdpGroup>, opts: &ReadOptions) -> Result<Vec<Value>, DirectoryError> {
+    pub(crate) async fn render_groups(
+        &self,
+        caller: &Caller,
+        groups: Vec<IdpGroup>,
+        opts: &ReadOptions,
+    ) -> Result<Vec<Value>, DirectoryError> {
         let rt = self.group_type();
         let with_members = opts.wants(MEMBERS);
         let mut out = Vec::with_capacity(groups.len());
         for g in &groups {
-            let members: Option<Vec<Member>> = if with_members { Some(self.store.members(&g.id).await?) } else { None };
+            let members: Option<Vec<Member>> = if with_members {
+                Some(self.store.members(&g.id).await?)
+            } else {
+                None
+            };
             let doc = render::group(&caller.base_url, g, members.as_deref());
             out.push(project(&doc, rt, &opts.attributes, &opts.excluded));
         }
@@ -191,37 +278,71 @@ impl Directory {
     }
 
     /// `PUT /Groups/{id}`: replace the document and the member list.
-    pub async fn replace_group(&self, caller: &Caller, id: &str, body: &Value, if_match: Option<&str>) -> Result<(Value, i64), DirectoryError> {
+    pub async fn replace_group(
+        &self,
+        caller: &Caller,
+        id: &str,
+        body: &Value,
+        if_match: Option<&str>,
+    ) -> Result<(Value, i64), DirectoryError> {
         let rt = self.group_type();
         let mut doc = normalize(body, rt)?;
         let members = take_members(&mut doc)?;
         let change = GroupChange::Replace { doc, members };
         let group = retrying(|| self.write_group(caller, id, if_match, &change)).await?;
         let version = group.version;
-        Ok((self.render_groups(caller, vec![group], &ReadOptions::default()).await?.remove(0), version))
+        Ok((
+            self.render_groups(caller, vec![group], &ReadOptions::default())
+                .await?
+                .remove(0),
+            version,
+        ))
     }
 
     /// `PATCH /Groups/{id}`: document operations apply to the document, member operations to
     /// member rows, all in one transaction. Returns the group when `opts` asks for it.
-    pub async fn patch_group(&self, caller: &Caller, id: &str, body: &Value, if_match: Option<&str>, opts: Option<&ReadOptions>) -> Result<(Option<Value>, i64), DirectoryError> {
+    pub async fn patch_group(
+        &self,
+        caller: &Caller,
+        id: &str,
+        body: &Value,
+        if_match: Option<&str>,
+        opts: Option<&ReadOptions>,
+    ) -> Result<(Option<Value>, i64), DirectoryError> {
         let rt = self.group_type();
         let request = PatchRequest::parse(body, rt)?;
         let change = GroupChange::Patch(request);
         let group = retrying(|| self.write_group(caller, id, if_match, &change)).await?;
         let version = group.version;
         match opts {
-            Some(opts) => Ok((Some(self.render_groups(caller, vec![group], opts).await?.remove(0)), version)),
+            Some(opts) => Ok((
+                Some(
+                    self.render_groups(caller, vec![group], opts)
+                        .await?
+                        .remove(0),
+                ),
+                version,
+            )),
             None => Ok((None, version)),
         }
     }
 
     /// Read the group in a transaction, compute its new document and change member rows as
     /// `change` says, then write it (compare-and-swap) with its events.
-    async fn write_group(&self, caller: &Caller, id: &str, if_match: Option<&str>, change: &GroupChange) -> Result<IdpGroup, DirectoryError> {
+    async fn write_group(
+        &self,
+        caller: &Caller,
+        id: &str,
+        if_match: Option<&str>,
+        change: &GroupChange,
+    ) -> Result<IdpGroup, DirectoryError> {
         let enterprise_id = caller.enterprise.id;
         let rt = self.group_type();
         let mut tx = self.store.begin().await?;
-        let current = tx.group(enterprise_id, id).await?.ok_or_else(|| not_found(id))?;
+        let current = tx
+            .group(enterprise_id, id)
+            .await?
+            .ok_or_else(|| not_found(id))?;
         check_if_match(if_match, current.version)?;
         let mut delta = MemberDelta::default();
         let doc = match change {
@@ -250,18 +371,31 @@ impl Directory {
             id: current.id.clone(),
             enterprise_id,
             display_name: display_name(&doc)?,
-            external_id: doc.get("externalId").and_then(Value::as_str).map(str::to_string),
+            external_id: doc
+                .get("externalId")
+                .and_then(Value::as_str)
+                .map(str::to_string),
             doc,
             version: current.version + 1,
             created: current.created,
             last_modified: at,
         };
         if !tx.update_group(&group, current.version).await? {
-            return Err(DirectoryError::Contention(format!("group {id} changed concurrently")));
+            return Err(DirectoryError::Contention(format!(
+                "group {id} changed concurrently"
+            )));
         }
         let mut events = Vec::new();
         if doc_changed {
-            events.push(caller.actor.event(enterprise_id, audit::EXTERNAL_GROUP_UPDATE, "group", &group.id, Some(&group.display_name), at, json!({ "previous_display_name": current.display_name })));
+            events.push(caller.actor.event(
+                enterprise_id,
+                audit::EXTERNAL_GROUP_UPDATE,
+                "group",
+                &group.id,
+                Some(&group.display_name),
+                at,
+                json!({ "previous_display_name": current.display_name }),
+            ));
         }
         events.extend(delta.events(caller, &group));
         tx.append_audit(&events).await?;
@@ -270,19 +404,39 @@ impl Directory {
     }
 
     /// `DELETE /Groups/{id}`.
-    pub async fn delete_group(&self, caller: &Caller, id: &str, if_match: Option<&str>) -> Result<(), DirectoryError> {
+    pub async fn delete_group(
+        &self,
+        caller: &Caller,
+        id: &str,
+        if_match: Option<&str>,
+    ) -> Result<(), DirectoryError> {
         let enterprise_id = caller.enterprise.id;
         retrying(|| async {
             let mut tx = self.store.begin().await?;
-            let current = tx.group(enterprise_id, id).await?.ok_or_else(|| not_found(id))?;
+            let current = tx
+                .group(enterprise_id, id)
+                .await?
+                .ok_or_else(|| not_found(id))?;
             check_if_match(if_match, current.version)?;
             let at = now();
             let members = tx.member_ids(id).await?;
             tx.delete_group(enterprise_id, id).await?;
             let mut gone = current.clone();
             gone.last_modified = at;
-            let mut events = MemberDelta { added: Vec::new(), removed: members }.events(caller, &gone);
-            events.push(caller.actor.event(enterprise_id, audit::EXTERNAL_GROUP_DELETE, "group", id, Some(&current.display_name), at, json!({})));
+            let mut events = MemberDelta {
+                added: Vec::new(),
+                removed: members,
+            }
+            .events(caller, &gone);
+            events.push(caller.actor.event(
+                enterprise_id,
+                audit::EXTERNAL_GROUP_DELETE,
+                "group",
+                id,
+                Some(&current.display_name),
+                at,
+                json!({}),
+            ));
             tx.append_audit(&events).await?;
             tx.commit().await?;
             Ok(())
@@ -291,7 +445,11 @@ impl Directory {
     }
 
     /// `GET /Groups` and `POST /Groups/.search`.
-    pub async fn list_groups(&self, caller: &Caller, request: &SearchRequest) -> Result<Value, DirectoryError> {
+    pub async fn list_groups(
+        &self,
+        caller: &Caller,
+        request: &SearchRequest,
+    ) -> Result<Value, DirectoryError> {
         let rt = self.group_type();
         let filter = self.compile_filter(request.filter.as_deref(), rt)?;
         let query = ListQuery {
@@ -306,12 +464,22 @@ impl Directory {
             excluded: request.excluded_attributes.clone(),
         };
         let resources = self.render_groups(caller, page.items, &opts).await?;
-        Ok(scim::list::list_response(resources, page.total, query.start_index))
+        Ok(scim::list::list_response(
+            resources,
+            page.total,
+            query.start_index,
+        ))
     }
 }
 
 /// Carry out one member operation of a PATCH on member rows.
-async fn apply_member_change(tx: &mut Box<dyn Tx>, rt: &ResourceType, group: &IdpGroup, change: ExternalChange, delta: &mut MemberDelta) -> Result<(), DirectoryError> {
+async fn apply_member_change(
+    tx: &mut Box<dyn Tx>,
+    rt: &ResourceType,
+    group: &IdpGroup,
+    change: ExternalChange,
+    delta: &mut MemberDelta,
+) -> Result<(), DirectoryError> {
     match change {
         ExternalChange::Add { values, .. } => {
             let ids = member_ids(&values)?;
@@ -320,7 +488,9 @@ async fn apply_member_change(tx: &mut Box<dyn Tx>, rt: &ResourceType, group: &Id
         }
         ExternalChange::Remove { values, .. } => {
             let ids = member_ids(&values)?;
-            delta.removed.extend(tx.remove_members(&group.id, &ids).await?);
+            delta
+                .removed
+                .extend(tx.remove_members(&group.id, &ids).await?);
         }
         ExternalChange::RemoveMatching { filter, .. } => {
             let ids = match value_eq_ids(&filter) {
@@ -329,7 +499,11 @@ async fn apply_member_change(tx: &mut Box<dyn Tx>, rt: &ResourceType, group: &Id
                     // A filter on something other than the member id: test each member as
                     // the group would list it.
                     let test = Filter::ValuePath {
-                        path: AttrPath { urn: None, name: MEMBERS.into(), sub: None },
+                        path: AttrPath {
+                            urn: None,
+                            name: MEMBERS.into(),
+                            sub: None,
+                        },
                         filter: Box::new(filter),
                     };
                     tx.member_ids(&group.id)
@@ -342,11 +516,15 @@ async fn apply_member_change(tx: &mut Box<dyn Tx>, rt: &ResourceType, group: &Id
                         .collect()
                 }
             };
-            delta.removed.extend(tx.remove_members(&group.id, &ids).await?);
+            delta
+                .removed
+                .extend(tx.remove_members(&group.id, &ids).await?);
         }
         ExternalChange::RemoveAll { .. } => {
             let ids = tx.member_ids(&group.id).await?;
-            delta.removed.extend(tx.remove_members(&group.id, &ids).await?);
+            delta
+                .removed
+                .extend(tx.remove_members(&group.id, &ids).await?);
         }
         ExternalChange::Replace { values, .. } => {
             let ids = member_ids(&values)?;

@@ -39,7 +39,11 @@ pub fn normalize_user_name(user_name: &str) -> String {
 
 /// The handle for `user_name` in the enterprise with `short_code`; `max_len` is `None` when
 /// the profile sets no limit.
-pub fn handle_for(user_name: &str, short_code: &str, max_len: Option<usize>) -> Result<String, HandleError> {
+pub fn handle_for(
+    user_name: &str,
+    short_code: &str,
+    max_len: Option<usize>,
+) -> Result<String, HandleError> {
     let base = normalize_user_name(user_name);
     if base.is_empty() {
         return Err(HandleError::Empty);
@@ -64,7 +68,10 @@ mod tests {
         assert_eq!(normalize_user_name("CORP\\jdoe"), "jdoe");
         assert_eq!(normalize_user_name("--a__b--"), "a-b");
         assert_eq!(normalize_user_name("Zoë Smith"), "Zo-Smith");
-        assert_eq!(handle_for("octocat@x.io", "acme", Some(39)).as_deref(), Ok("octocat_acme"));
+        assert_eq!(
+            handle_for("octocat@x.io", "acme", Some(39)).as_deref(),
+            Ok("octocat_acme")
+        );
     }
 
     #[test]

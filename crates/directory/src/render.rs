@@ -13,12 +13,7 @@ pub fn timestamp(t: OffsetDateTime) -> String {
 }
 
 /// `schemas` and `id` first, then the stored attributes, then `extra`, then `meta`.
-fn assemble(
-    doc: &Value,
-    id: &str,
-    extra: Option<(&str, Value)>,
-    meta: Value,
-) -> Value {
+fn assemble(doc: &Value, id: &str, extra: Option<(&str, Value)>, meta: Value) -> Value {
     let mut out = Map::new();
     if let Some(s) = doc.get("schemas") {
         out.insert("schemas".into(), s.clone());

@@ -47,8 +47,12 @@ impl EnterpriseRole {
 }
 
 /// The role values advertised as `canonicalValues` of `roles.value` under `github-emu`.
-pub const CANONICAL_ROLE_VALUES: [&str; 4] =
-    ["user", "guest_collaborator", "enterprise_owner", "billing_manager"];
+pub const CANONICAL_ROLE_VALUES: [&str; 4] = [
+    "user",
+    "guest_collaborator",
+    "enterprise_owner",
+    "billing_manager",
+];
 
 #[cfg(test)]
 mod tests {
@@ -56,12 +60,18 @@ mod tests {
 
     #[test]
     fn every_spelling_parses_and_privilege_orders() {
-        assert_eq!(EnterpriseRole::parse("Enterprise Owner"), Some(EnterpriseRole::EnterpriseOwner));
+        assert_eq!(
+            EnterpriseRole::parse("Enterprise Owner"),
+            Some(EnterpriseRole::EnterpriseOwner)
+        );
         assert_eq!(
             EnterpriseRole::parse("981DF190-8801-4618-A08A-D91F6206C954"),
             Some(EnterpriseRole::EnterpriseOwner)
         );
-        assert_eq!(EnterpriseRole::parse("restricted_user"), Some(EnterpriseRole::GuestCollaborator));
+        assert_eq!(
+            EnterpriseRole::parse("restricted_user"),
+            Some(EnterpriseRole::GuestCollaborator)
+        );
         assert_eq!(EnterpriseRole::parse("admin"), None);
         assert!(EnterpriseRole::EnterpriseOwner > EnterpriseRole::BillingManager);
         assert!(EnterpriseRole::User > EnterpriseRole::GuestCollaborator);

@@ -19,10 +19,19 @@ enum Applies {
 }
 
 impl Directory {
-    pub async fn search_all(&self, caller: &Caller, request: &SearchRequest) -> Result<Value, DirectoryError> {
+    pub async fn search_all(
+        &self,
+        caller: &Caller,
+        request: &SearchRequest,
+    ) -> Result<Value, DirectoryError> {
         let user_rt = self.user_type(caller.enterprise.profile);
         let group_rt = self.group_type();
-        let (users_filter, groups_filter) = match request.filter.as_deref().map(str::trim).filter(|f| !f.is_empty()) {
+        let (users_filter, groups_filter) = match request
+            .filter
+            .as_deref()
+            .map(str::trim)
+            .filter(|f| !f.is_empty())
+        {
             None => (Applies::All, Applies::All),
             Some(text) => {
                 let parsed = scim::filter::parse(text)?;
@@ -44,13 +53,20 @@ impl Directory {
             excluded: request.excluded_attributes.clone(),
         };
         let users_total = self.count_of(caller, user_rt, &users_filter, true).await?;
-        let groups_total = self.count_of(caller, group_rt, &groups_filter, false).await?;
+        let groups_total = self
+            .count_of(caller, group_rt, &groups_filter, false)
+            .await?;
 
         let mut resources = Vec::new();
         let mut left = count;
         if start <= users_total && left > 0 {
             if let Some(filter) = as_filter(&users_filter) {
-                let query = ListQuery { resource_type: user_rt, filter, start_index: start, count: left };
+                let query = ListQuery {
+                    resource_type: user_rt,
+                    filter,
+                    start_index: start,
+                    count: left,
+                };
                 let page = self.store.users(caller.enterprise.id, &query).await?;
                 left -= page.items.len() as u64;
                 resources.extend(self.render_users(caller, page.items, &opts).await?);
@@ -59,21 +75,45 @@ impl Directory {
         if left > 0 && groups_total > 0 {
             if let Some(filter) = as_filter(&groups_filter) {
                 let group_start = start.saturating_sub(users_total).max(1);
-                let query = ListQuery { resource_type: group_rt, filter, start_index: group_start, count: left };
+                let query = ListQuery {
+                    resource_type: group_rt,
+                    filter,
+                    start_index: group_start,
+                    count: left,
+                };
                 let page = self.store.groups(caller.enterprise.id, &query).await?;
                 resources.extend(self.render_groups(caller, page.items, &opts).await?);
             }
         }
-        Ok(scim::list::list_response(resources, users_total + groups_total, start))
+        Ok(scim::list::list_response(
+            resources,
+            users_total + groups_total,
+            start,
+        ))
     }
 
-    async fn count_of(&self, caller: &Caller, rt: &ResourceType, applies: &Applies, users: bool) -> Result<u64, DirectoryError> {
+    async fn count_of(
+        &self,
+        caller: &Caller,
+        rt: &ResourceType,
+        applies: &Applies,
+        users: bool,
+    ) -> Result<u64, DirectoryError> {
         let Some(filter) = as_filter(applies) else {
             return Ok(0);
         };
-        let query = ListQuery { resource_type: rt, filter, start_index: 1, count: 0 };
+        let query = ListQuery {
+            resource_type: rt,
+            filter,
+            start_index: 1,
+            count: 0,
+        };
         let id = caller.enterprise.id;
-        Ok(if users { self.store.users(id, &query).await?.total } else { self.store.groups(id, &query).await?.total })
+        Ok(if users {
+            self.store.users(id, &query).await?.total
+        } else {
+            self.store.groups(id, &query).await?.total
+        })
     }
 }
 

@@ -7,7 +7,9 @@ use scim::filter::Filter;
 use scim::schema::ResourceType;
 use time::OffsetDateTime;
 
-use crate::model::{AuditEvent, Enterprise, IdpGroup, ManagedUser, Member, Membership, Page, Token};
+use crate::model::{
+    AuditEvent, Enterprise, IdpGroup, ManagedUser, Member, Membership, Page, Token,
+};
 
 /// Which uniqueness rule a write broke.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,43 +66,92 @@ pub trait Store: Send + Sync + 'static {
     async fn tokens(&self, enterprise_id: Option<i64>) -> Result<Vec<Token>, StoreError>;
 
     async fn user(&self, enterprise_id: i64, id: &str) -> Result<Option<ManagedUser>, StoreError>;
-    async fn users(&self, enterprise_id: i64, query: &ListQuery<'_>) -> Result<Page<ManagedUser>, StoreError>;
+    async fn users(
+        &self,
+        enterprise_id: i64,
+        query: &ListQuery<'_>,
+    ) -> Result<Page<ManagedUser>, StoreError>;
     /// The groups of each of these users.
-    async fn memberships(&self, enterprise_id: i64, user_ids: &[String]) -> Result<Vec<Membership>, StoreError>;
+    async fn memberships(
+        &self,
+        enterprise_id: i64,
+        user_ids: &[String],
+    ) -> Result<Vec<Membership>, StoreError>;
 
     async fn group(&self, enterprise_id: i64, id: &str) -> Result<Option<IdpGroup>, StoreError>;
-    async fn groups(&self, enterprise_id: i64, query: &ListQuery<'_>) -> Result<Page<IdpGroup>, StoreError>;
+    async fn groups(
+        &self,
+        enterprise_id: i64,
+        query: &ListQuery<'_>,
+    ) -> Result<Page<IdpGroup>, StoreError>;
     /// A group's members in a stable order.
     async fn members(&self, group_id: &str) -> Result<Vec<Member>, StoreError>;
 }
 
 #[async_trait]
 pub trait Tx: Send {
-    async fn insert_enterprise(&mut self, enterprise: &NewEnterprise) -> Result<Enterprise, StoreError>;
+    async fn insert_enterprise(
+        &mut self,
+        enterprise: &NewEnterprise,
+    ) -> Result<Enterprise, StoreError>;
     async fn insert_token(&mut self, token: &Token, secret_hash: &str) -> Result<(), StoreError>;
     /// Mark revoked; the token as it was, if it exists.
-    async fn revoke_token(&mut self, id: &str, at: OffsetDateTime) -> Result<Option<Token>, StoreError>;
+    async fn revoke_token(
+        &mut self,
+        id: &str,
+        at: OffsetDateTime,
+    ) -> Result<Option<Token>, StoreError>;
     async fn touch_token(&mut self, id: &str, at: OffsetDateTime) -> Result<(), StoreError>;
 
-    async fn user(&mut self, enterprise_id: i64, id: &str) -> Result<Option<ManagedUser>, StoreError>;
+    async fn user(
+        &mut self,
+        enterprise_id: i64,
+        id: &str,
+    ) -> Result<Option<ManagedUser>, StoreError>;
     async fn insert_user(&mut self, user: &ManagedUser) -> Result<(), StoreError>;
     /// Write `user` if the stored version is still `expected_version`; false if it was not.
-    async fn update_user(&mut self, user: &ManagedUser, expected_version: i64) -> Result<bool, StoreError>;
+    async fn update_user(
+        &mut self,
+        user: &ManagedUser,
+        expected_version: i64,
+    ) -> Result<bool, StoreError>;
     /// Erase a user: its memberships go, its row becomes an anonymous tombstone, its userName
     /// and handle are free again.
     /// Returns the ids of the groups it was a member of.
-    async fn erase_user(&mut self, enterprise_id: i64, id: &str, at: OffsetDateTime) -> Result<Vec<String>, StoreError>;
+    async fn erase_user(
+        &mut self,
+        enterprise_id: i64,
+        id: &str,
+        at: OffsetDateTime,
+    ) -> Result<Vec<String>, StoreError>;
     /// Which of these ids are live users of the enterprise.
-    async fn existing_users(&mut self, enterprise_id: i64, ids: &[String]) -> Result<Vec<String>, StoreError>;
+    async fn existing_users(
+        &mut self,
+        enterprise_id: i64,
+        ids: &[String],
+    ) -> Result<Vec<String>, StoreError>;
 
-    async fn group(&mut self, enterprise_id: i64, id: &str) -> Result<Option<IdpGroup>, StoreError>;
+    async fn group(&mut self, enterprise_id: i64, id: &str)
+    -> Result<Option<IdpGroup>, StoreError>;
     async fn insert_group(&mut self, group: &IdpGroup) -> Result<(), StoreError>;
-    async fn update_group(&mut self, group: &IdpGroup, expected_version: i64) -> Result<bool, StoreError>;
+    async fn update_group(
+        &mut self,
+        group: &IdpGroup,
+        expected_version: i64,
+    ) -> Result<bool, StoreError>;
     async fn delete_group(&mut self, enterprise_id: i64, id: &str) -> Result<(), StoreError>;
     /// Add members; returns the ids that were not members before.
-    async fn add_members(&mut self, group_id: &str, user_ids: &[String]) -> Result<Vec<String>, StoreError>;
+    async fn add_members(
+        &mut self,
+        group_id: &str,
+        user_ids: &[String],
+    ) -> Result<Vec<String>, StoreError>;
     /// Remove members; returns the ids that were members.
-    async fn remove_members(&mut self, group_id: &str, user_ids: &[String]) -> Result<Vec<String>, StoreError>;
+    async fn remove_members(
+        &mut self,
+        group_id: &str,
+        user_ids: &[String],
+    ) -> Result<Vec<String>, StoreError>;
     /// All member ids of a group.
     async fn member_ids(&mut self, group_id: &str) -> Result<Vec<String>, StoreError>;
 

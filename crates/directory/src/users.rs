@@ -47,7 +47,9 @@ fn str_attr(doc: &Value, name: &str) -> Option<String> {
 fn derive_fields(enterprise: &Enterprise, doc: &Value) -> Result<UserFields, DirectoryError> {
     let user_name = str_attr(doc, "userName")
         .filter(|u| !u.trim().is_empty())
-        .ok_or_else(|| ScimError::InvalidValue("userName is required and must be a non-empty string".into()))?;
+        .ok_or_else(|| {
+            ScimError::InvalidValue("userName is required and must be a non-empty string".into())
+        })?;
     let max = match enterprise.profile {
         Profile::GithubEmu => Some(MAX_HANDLE_LEN),
         Profile::Scim => None,
@@ -83,7 +85,10 @@ fn enterprise_role(doc: &Value) -> Result<Option<EnterpriseRole>, DirectoryError
     let mut best = None;
     for role in roles {
         let Some(value) = role.get("value").and_then(Value::as_str) else {
-            return Err(ScimError::InvalidValue("every element of roles needs a string 'value'".into()).into());
+            return Err(ScimError::InvalidValue(
+                "every element of roles needs a string 'value'".into(),
+            )
+            .into());
         };
         let parsed = EnterpriseRole::parse(value).ok_or_else(|| {
             ScimError::InvalidValue(format!(
@@ -140,7 +145,11 @@ impl Directory {
     }
 
     /// `POST /Users`.
-    pub async fn create_user(&self, caller: &Caller, body: &Value) -> Result<Value, DirectoryError> {
+    pub async fn create_user(
+        &self,
+        caller: &Caller,
+        body: &Value,
+    ) -> Result<Value, DirectoryError> {
         let rt = self.users_of(caller);
         let doc = normalize(body, rt)?;
         let fields = derive_fields(&caller.enterprise, &doc)?;
@@ -159,8 +168,24 @@ impl Directory {
             last_modified: at,
         };
         let mut events = vec![
-            caller.actor.event(user.enterprise_id, audit::USER_CREATE, "user", &user.id, Some(&user.handle), at, json!({ "user_name": user.user_name })),
-            caller.actor.event(user.enterprise_id, audit::EXTERNAL_IDENTITY_PROVISION, "user", &user.id, Some(&user.handle), at, json!({ "user_name": user.user_name, "external_id": user.external_id })),
+            caller.actor.event(
+                user.enterprise_id,
+                audit::USER_CREATE,
+                "user",
+                &user.id,
+                Some(&user.handle),
+                at,
+                json!({ "user_name": user.user_name }),
+            ),
+            caller.actor.event(
+                user.enterprise_id,
+                audit::EXTERNAL_IDENTITY_PROVISION,
+                "user",
+                &user.id,
+                Some(&user.handle),
+                at,
+                json!({ "user_name": user.user_name, "external_id": user.external_id }),
+            ),
         ];
         events.extend(transition_events(&caller.actor, &user, None, &fields));
         let mut tx = self.store.begin().await?;
@@ -171,18 +196,31 @@ impl Directory {
     }
 
     /// `GET /Users/{id}`: the user and its version (for the ETag).
-    pub async fn get_user(&self, caller: &Caller, id: &str, opts: &ReadOptions) -> Result<(Value, i64), DirectoryError> {
+    pub async fn get_user(
+        &self,
+        caller: &Caller,
+        id: &str,
+        opts: &ReadOptions,
+    ) -> Result<(Value, i64), DirectoryError> {
         let user = self
             .store
             .user(caller.enterprise.id, id)
             .await?
             .ok_or_else(|| not_found(id))?;
         let version = user.version;
-        Ok((self.render_users(caller, vec![user], opts).await?.remove(0), version))
+        Ok((
+            self.render_users(caller, vec![user], opts).await?.remove(0),
+            version,
+        ))
     }
 
     /// Render users with their groups (loaded only when requested) and project them.
-    pub(crate) async fn render_users(&self, caller: &Caller, users: Vec<ManagedUser>, opts: &ReadOptions) -> Result<Vec<Value>, DirectoryError> {
+    pub(crate) async fn render_users(
+        &self,
+        caller: &Caller,
+        users: Vec<ManagedUser>,
+        opts: &ReadOptions,
+    ) -> Result<Vec<Value>, DirectoryError> {
         let rt = self.users_of(caller);
         let memberships = if opts.wants("groups") && !users.is_empty() {
             let ids: Vec<String> = users.iter().map(|u| u.id.clone()).collect();
@@ -205,16 +243,34 @@ impl Directory {
     }
 
     /// `PUT /Users/{id}`: replace the profile. The userName may not change under `github-emu`.
-    pub async fn replace_user(&self, caller: &Caller, id: &str, body: &Value, if_match: Option<&str>) -> Result<(Value, i64), DirectoryError> {
+    pub async fn replace_user(
+        &self,
+        caller: &Caller,
+        id: &str,
+        body: &Value,
+        if_match: Option<&str>,
+    ) -> Result<(Value, i64), DirectoryError> {
         let rt = self.users_of(caller);
         let doc = normalize(body, rt)?;
-        let user = retrying(|| self.write_user(caller, id, if_match, |_current| Ok(doc.clone()))).await?;
+        let user =
+            retrying(|| self.write_user(caller, id, if_match, |_current| Ok(doc.clone()))).await?;
         let version = user.version;
-        Ok((self.render_users(caller, vec![user], &ReadOptions::default()).await?.remove(0), version))
+        Ok((
+            self.render_users(caller, vec![user], &ReadOptions::default())
+                .await?
+                .remove(0),
+            version,
+        ))
     }
 
     /// `PATCH /Users/{id}`: RFC 7644 §3.5.2, all operations or none.
-    pub async fn patch_user(&self, caller: &Caller, id: &str, body: &Value, if_match: Option<&str>) -> Result<(Value, i64), DirectoryError> {
+    pub async fn patch_user(
+        &self,
+        caller: &Caller,
+        id: &str,
+        body: &Value,
+        if_match: Option<&str>,
+    ) -> Result<(Value, i64), DirectoryError> {
         let rt = self.users_of(caller);
         let request = PatchRequest::parse(body, rt)?;
         let user = retrying(|| {
@@ -227,7 +283,12 @@ impl Directory {
         })
         .await?;
         let version = user.version;
-        Ok((self.render_users(caller, vec![user], &ReadOptions::default()).await?.remove(0), version))
+        Ok((
+            self.render_users(caller, vec![user], &ReadOptions::default())
+                .await?
+                .remove(0),
+            version,
+        ))
     }
 
     /// Read the current user inside a transaction, compute its new document with `change`,
@@ -241,7 +302,10 @@ impl Directory {
     ) -> Result<ManagedUser, DirectoryError> {
         let enterprise = &caller.enterprise;
         let mut tx = self.store.begin().await?;
-        let current = tx.user(enterprise.id, id).await?.ok_or_else(|| not_found(id))?;
+        let current = tx
+            .user(enterprise.id, id)
+            .await?
+            .ok_or_else(|| not_found(id))?;
         check_if_match(if_match, current.version)?;
         let doc = change(&current)?;
         let fields = derive_fields(enterprise, &doc)?;
@@ -280,9 +344,16 @@ impl Directory {
             at,
             json!({ "user_name": user.user_name }),
         )];
-        events.extend(transition_events(&caller.actor, &user, Some((&before, current.active)), &fields));
+        events.extend(transition_events(
+            &caller.actor,
+            &user,
+            Some((&before, current.active)),
+            &fields,
+        ));
         if !tx.update_user(&user, current.version).await? {
-            return Err(DirectoryError::Contention(format!("user {id} changed concurrently")));
+            return Err(DirectoryError::Contention(format!(
+                "user {id} changed concurrently"
+            )));
         }
         tx.append_audit(&events).await?;
         tx.commit().await?;
@@ -291,22 +362,54 @@ impl Directory {
 
     /// `DELETE /Users/{id}`: irreversible. The identity is erased, memberships end, the
     /// userName may be provisioned again.
-    pub async fn delete_user(&self, caller: &Caller, id: &str, if_match: Option<&str>) -> Result<(), DirectoryError> {
+    pub async fn delete_user(
+        &self,
+        caller: &Caller,
+        id: &str,
+        if_match: Option<&str>,
+    ) -> Result<(), DirectoryError> {
         let enterprise = &caller.enterprise;
         retrying(|| async {
             let mut tx = self.store.begin().await?;
-            let current = tx.user(enterprise.id, id).await?.ok_or_else(|| not_found(id))?;
+            let current = tx
+                .user(enterprise.id, id)
+                .await?
+                .ok_or_else(|| not_found(id))?;
             check_if_match(if_match, current.version)?;
             let at = now();
             let groups = tx.erase_user(enterprise.id, id, at).await?;
             let mut events: Vec<AuditEvent> = groups
                 .iter()
                 .map(|g| {
-                    caller.actor.event(enterprise.id, audit::EXTERNAL_GROUP_REMOVE_MEMBER, "group", g, None, at, json!({ "user_id": id, "user": current.handle }))
+                    caller.actor.event(
+                        enterprise.id,
+                        audit::EXTERNAL_GROUP_REMOVE_MEMBER,
+                        "group",
+                        g,
+                        None,
+                        at,
+                        json!({ "user_id": id, "user": current.handle }),
+                    )
                 })
                 .collect();
-            events.push(caller.actor.event(enterprise.id, audit::EXTERNAL_IDENTITY_DEPROVISION, "user", id, Some(&current.handle), at, json!({ "user_name": current.user_name })));
-            events.push(caller.actor.event(enterprise.id, audit::USER_DELETE, "user", id, Some(&current.handle), at, json!({})));
+            events.push(caller.actor.event(
+                enterprise.id,
+                audit::EXTERNAL_IDENTITY_DEPROVISION,
+                "user",
+                id,
+                Some(&current.handle),
+                at,
+                json!({ "user_name": current.user_name }),
+            ));
+            events.push(caller.actor.event(
+                enterprise.id,
+                audit::USER_DELETE,
+                "user",
+                id,
+                Some(&current.handle),
+                at,
+                json!({}),
+            ));
             tx.append_audit(&events).await?;
             tx.commit().await?;
             Ok(())
@@ -315,7 +418,11 @@ impl Directory {
     }
 
     /// `GET /Users` and `POST /Users/.search`: a ListResponse.
-    pub async fn list_users(&self, caller: &Caller, request: &SearchRequest) -> Result<Value, DirectoryError> {
+    pub async fn list_users(
+        &self,
+        caller: &Caller,
+        request: &SearchRequest,
+    ) -> Result<Value, DirectoryError> {
         let rt = self.users_of(caller);
         let filter = self.compile_filter(request.filter.as_deref(), rt)?;
         let count = self.page_size(request.count);
@@ -331,10 +438,18 @@ impl Directory {
             excluded: request.excluded_attributes.clone(),
         };
         let resources = self.render_users(caller, page.items, &opts).await?;
-        Ok(scim::list::list_response(resources, page.total, query.start_index))
+        Ok(scim::list::list_response(
+            resources,
+            page.total,
+            query.start_index,
+        ))
     }
 
-    pub(crate) fn compile_filter(&self, filter: Option<&str>, rt: &ResourceType) -> Result<Option<scim::filter::Filter>, DirectoryError> {
+    pub(crate) fn compile_filter(
+        &self,
+        filter: Option<&str>,
+        rt: &ResourceType,
+    ) -> Result<Option<scim::filter::Filter>, DirectoryError> {
         match filter.map(str::trim).filter(|f| !f.is_empty()) {
             None => Ok(None),
             Some(f) => Ok(Some(scim::filter::parse(f)?.resolve(rt)?)),

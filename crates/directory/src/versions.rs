@@ -13,9 +13,10 @@ pub fn check_if_match(if_match: Option<&str>, current: i64) -> Result<(), ScimEr
         return Ok(());
     };
     let wanted = current.to_string();
-    let matches = header.split(',').map(str::trim).any(|tag| {
-        tag == "*" || tag.trim_start_matches("W/").trim_matches('"') == wanted
-    });
+    let matches = header
+        .split(',')
+        .map(str::trim)
+        .any(|tag| tag == "*" || tag.trim_start_matches("W/").trim_matches('"') == wanted);
     if matches {
         Ok(())
     } else {

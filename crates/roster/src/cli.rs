@@ -6,7 +6,11 @@ use store::DatabaseUrl;
 pub const DEFAULT_DATABASE: &str = "sqlite://roster-data/roster.db";
 
 #[derive(Parser)]
-#[command(name = "roster", version, about = "The directory your identity provider provisions into over SCIM 2.0")]
+#[command(
+    name = "roster",
+    version,
+    about = "The directory your identity provider provisions into over SCIM 2.0"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

@@ -19,7 +19,13 @@ pub fn profile(s: &str) -> Result<Profile, String> {
 
 pub async fn run(cmd: EnterpriseCmd) -> Result<(), String> {
     match cmd {
-        EnterpriseCmd::Create { slug, short_code, profile: p, db, json } => {
+        EnterpriseCmd::Create {
+            slug,
+            short_code,
+            profile: p,
+            db,
+            json,
+        } => {
             let directory = open(&db).await?;
             let (enterprise, issued) = directory
                 .create_enterprise(&slug, &short_code, profile(&p)?)
@@ -40,10 +46,18 @@ pub async fn run(cmd: EnterpriseCmd) -> Result<(), String> {
                     })
                 );
             } else {
-                println!("Created enterprise '{}' (short code {}, profile {}).", enterprise.slug, enterprise.short_code, enterprise.profile.as_str());
+                println!(
+                    "Created enterprise '{}' (short code {}, profile {}).",
+                    enterprise.slug,
+                    enterprise.short_code,
+                    enterprise.profile.as_str()
+                );
                 println!("Setup user:     {}", enterprise.setup_user());
                 println!("SCIM base path: {}", enterprise.scim_base_path());
-                println!("Token ({}, scope scim:enterprise; shown once, store it now):", issued.token.id);
+                println!(
+                    "Token ({}, scope scim:enterprise; shown once, store it now):",
+                    issued.token.id
+                );
                 println!("{}", issued.secret);
             }
             Ok(())
@@ -52,9 +66,18 @@ pub async fn run(cmd: EnterpriseCmd) -> Result<(), String> {
             let directory = open(&db).await?;
             for e in directory.enterprises().await.map_err(|e| e.to_string())? {
                 if json {
-                    println!("{}", json!({ "enterprise": e.slug, "short_code": e.short_code, "profile": e.profile.as_str(), "setup_user": e.setup_user(), "scim_base_path": e.scim_base_path() }));
+                    println!(
+                        "{}",
+                        json!({ "enterprise": e.slug, "short_code": e.short_code, "profile": e.profile.as_str(), "setup_user": e.setup_user(), "scim_base_path": e.scim_base_path() })
+                    );
                 } else {
-                    println!("{}\t{}\t{}\t{}", e.slug, e.short_code, e.profile.as_str(), e.scim_base_path());
+                    println!(
+                        "{}\t{}\t{}\t{}",
+                        e.slug,
+                        e.short_code,
+                        e.profile.as_str(),
+                        e.scim_base_path()
+                    );
                 }
             }
             Ok(())

@@ -13,34 +13,57 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     if let store::DatabaseUrl::Postgres(_) = args.db.database {
         return Err("PostgreSQL is not available yet in this version of Roster: run on the embedded SQLite default (--database sqlite://PATH)".into());
     }
-    let directory = open(&DatabaseArg { database: args.db.database.clone() }).await?;
+    let directory = open(&DatabaseArg {
+        database: args.db.database.clone(),
+    })
+    .await?;
     let listener = TcpListener::bind(&args.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let public = args.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
+    let public = args
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"));
     let public = public.trim_end_matches('/').to_string();
 
     let enterprises = directory.enterprises().await.map_err(|e| e.to_string())?;
-    println!("Roster is listening on http://{addr} (database {})", args.db.database);
+    println!(
+        "Roster is listening on http://{addr} (database {})",
+        args.db.database
+    );
     if enterprises.is_empty() {
         let (enterprise, issued) = directory
             .create_enterprise(&args.enterprise, &args.short_code, profile(&args.profile)?)
             .await
             .map_err(|e| e.to_string())?;
-        println!("Created enterprise '{}' (short code {}, profile {}).", enterprise.slug, enterprise.short_code, enterprise.profile.as_str());
+        println!(
+            "Created enterprise '{}' (short code {}, profile {}).",
+            enterprise.slug,
+            enterprise.short_code,
+            enterprise.profile.as_str()
+        );
         println!("SCIM base URL: {public}{}", enterprise.scim_base_path());
         println!("SCIM token:    {}", issued.secret);
-        println!("(The token is shown once and stored only as a hash. Paste both into your IdP's SCIM settings.)");
+        println!(
+            "(The token is shown once and stored only as a hash. Paste both into your IdP's SCIM settings.)"
+        );
     } else {
         for e in &enterprises {
-            println!("SCIM base URL: {public}{}  (enterprise {}, profile {})", e.scim_base_path(), e.slug, e.profile.as_str());
+            println!(
+                "SCIM base URL: {public}{}  (enterprise {}, profile {})",
+                e.scim_base_path(),
+                e.slug,
+                e.profile.as_str()
+            );
         }
         println!("(Tokens: `roster token create --enterprise SLUG --scope scim:enterprise`.)");
     }
     let state = AppState {
         directory,
-        config: Arc::new(ServerConfig { max_body_bytes: args.max_body_bytes }),
+        config: Arc::new(ServerConfig {
+            max_body_bytes: args.max_body_bytes,
+        }),
     };
     tracing::info!(%addr, "ready");
     server::serve(listener, state, shutdown_signal())

@@ -19,7 +19,12 @@ pub struct ScimCaller(pub Caller);
 /// `X-Forwarded-Proto`/`X-Forwarded-Host` win), path up to and including `/enterprises/{slug}`.
 fn base_url(parts: &Parts, slug: &str) -> String {
     let headers = &parts.headers;
-    let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let get = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
     let scheme = get("x-forwarded-proto").unwrap_or_else(|| "http".into());
     let host = get("x-forwarded-host")
         .or_else(|| get(header::HOST.as_str()))
@@ -41,7 +46,10 @@ fn base_url(parts: &Parts, slug: &str) -> String {
 impl FromRequestParts<AppState> for ScimCaller {
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let Path(params): Path<HashMap<String, String>> = Path::from_request_parts(parts, state)
             .await
             .map_err(IntoResponse::into_response)?;

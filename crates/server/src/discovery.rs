@@ -34,7 +34,10 @@ fn capabilities(s: &AppState) -> Capabilities {
 }
 
 fn types<'a>(s: &'a AppState, c: &directory::Caller) -> [&'a ResourceType; 2] {
-    [s.directory.user_type(c.enterprise.profile), s.directory.group_type()]
+    [
+        s.directory.user_type(c.enterprise.profile),
+        s.directory.group_type(),
+    ]
 }
 
 fn schemas<'a>(s: &'a AppState, c: &directory::Caller) -> Vec<&'a Schema> {
@@ -48,33 +51,63 @@ fn schemas<'a>(s: &'a AppState, c: &directory::Caller) -> Vec<&'a Schema> {
 
 pub async fn service_provider(State(s): State<AppState>, ScimCaller(c): ScimCaller) -> Response {
     let location = format!("{}/ServiceProviderConfig", c.base_url);
-    scim_json(StatusCode::OK, &service_provider_config(&location, &capabilities(&s)))
+    scim_json(
+        StatusCode::OK,
+        &service_provider_config(&location, &capabilities(&s)),
+    )
 }
 
 pub async fn resource_types(State(s): State<AppState>, ScimCaller(c): ScimCaller) -> Response {
-    let all: Vec<_> = types(&s, &c).iter().map(|rt| resource_type_json(rt, &c.base_url)).collect();
+    let all: Vec<_> = types(&s, &c)
+        .iter()
+        .map(|rt| resource_type_json(rt, &c.base_url))
+        .collect();
     let n = all.len() as u64;
     scim_json(StatusCode::OK, &list_response(all, n, 1))
 }
 
-pub async fn resource_type(State(s): State<AppState>, ScimCaller(c): ScimCaller, Path(p): Path<DocPath>) -> Result<Response, ApiError> {
+pub async fn resource_type(
+    State(s): State<AppState>,
+    ScimCaller(c): ScimCaller,
+    Path(p): Path<DocPath>,
+) -> Result<Response, ApiError> {
     let rt = types(&s, &c)
         .into_iter()
         .find(|rt| rt.name.eq_ignore_ascii_case(&p.id))
-        .ok_or_else(|| ApiError::not_found(format!("no resource type '{}'; this server has User and Group", p.id)))?;
-    Ok(scim_json(StatusCode::OK, &resource_type_json(rt, &c.base_url)))
+        .ok_or_else(|| {
+            ApiError::not_found(format!(
+                "no resource type '{}'; this server has User and Group",
+                p.id
+            ))
+        })?;
+    Ok(scim_json(
+        StatusCode::OK,
+        &resource_type_json(rt, &c.base_url),
+    ))
 }
 
 pub async fn all_schemas(State(s): State<AppState>, ScimCaller(c): ScimCaller) -> Response {
-    let all: Vec<_> = schemas(&s, &c).into_iter().map(|sc| schema_json(sc, &c.base_url)).collect();
+    let all: Vec<_> = schemas(&s, &c)
+        .into_iter()
+        .map(|sc| schema_json(sc, &c.base_url))
+        .collect();
     let n = all.len() as u64;
     scim_json(StatusCode::OK, &list_response(all, n, 1))
 }
 
-pub async fn schema(State(s): State<AppState>, ScimCaller(c): ScimCaller, Path(p): Path<DocPath>) -> Result<Response, ApiError> {
+pub async fn schema(
+    State(s): State<AppState>,
+    ScimCaller(c): ScimCaller,
+    Path(p): Path<DocPath>,
+) -> Result<Response, ApiError> {
     let sc = schemas(&s, &c)
         .into_iter()
         .find(|sc| sc.id.eq_ignore_ascii_case(&p.id))
-        .ok_or_else(|| ApiError::not_found(format!("no schema '{}' on this server; GET /Schemas lists them", p.id)))?;
+        .ok_or_else(|| {
+            ApiError::not_found(format!(
+                "no schema '{}' on this server; GET /Schemas lists them",
+                p.id
+            ))
+        })?;
     Ok(scim_json(StatusCode::OK, &schema_json(sc, &c.base_url)))
 }

@@ -14,22 +14,50 @@ use crate::reply::{self, no_content, resource, scim_json};
 use crate::search::{QueryPairs, read_options, search_request};
 use crate::users::{ResourcePath, header as header_str, not_modified};
 
-pub async fn list(State(s): State<AppState>, ScimCaller(c): ScimCaller, q: QueryPairs) -> Result<Response, ApiError> {
+pub async fn list(
+    State(s): State<AppState>,
+    ScimCaller(c): ScimCaller,
+    q: QueryPairs,
+) -> Result<Response, ApiError> {
     let request = search_request(q)?;
-    Ok(scim_json(StatusCode::OK, &s.directory.list_groups(&c, &request).await?))
+    Ok(scim_json(
+        StatusCode::OK,
+        &s.directory.list_groups(&c, &request).await?,
+    ))
 }
 
-pub async fn search(State(s): State<AppState>, ScimCaller(c): ScimCaller, ScimBody(body): ScimBody) -> Result<Response, ApiError> {
+pub async fn search(
+    State(s): State<AppState>,
+    ScimCaller(c): ScimCaller,
+    ScimBody(body): ScimBody,
+) -> Result<Response, ApiError> {
     let request = scim::list::SearchRequest::from_body(&body)?;
-    Ok(scim_json(StatusCode::OK, &s.directory.list_groups(&c, &request).await?))
+    Ok(scim_json(
+        StatusCode::OK,
+        &s.directory.list_groups(&c, &request).await?,
+    ))
 }
 
-pub async fn create(State(s): State<AppState>, ScimCaller(c): ScimCaller, ScimBody(body): ScimBody) -> Result<Response, ApiError> {
+pub async fn create(
+    State(s): State<AppState>,
+    ScimCaller(c): ScimCaller,
+    ScimBody(body): ScimBody,
+) -> Result<Response, ApiError> {
     let group = s.directory.create_group(&c, &body).await?;
-    Ok(resource(StatusCode::CREATED, &group, reply::version_of(&group).unwrap_or(1)))
+    Ok(resource(
+        StatusCode::CREATED,
+        &group,
+        reply::version_of(&group).unwrap_or(1),
+    ))
 }
 
-pub async fn get(State(s): State<AppState>, ScimCaller(c): ScimCaller, Path(p): Path<ResourcePath>, headers: HeaderMap, q: QueryPairs) -> Result<Response, ApiError> {
+pub async fn get(
+    State(s): State<AppState>,
+    ScimCaller(c): ScimCaller,
+    Path(p): Path<ResourcePath>,
+    headers: HeaderMap,
+    q: QueryPairs,
+) -> Result<Response, ApiError> {
     let opts = read_options(q)?;
     let (group, version) = s.directory.get_group(&c, &p.id, &opts).await?;
     if let Some(r) = not_modified(&headers, version) {
@@ -38,17 +66,39 @@ pub async fn get(State(s): State<AppState>, ScimCaller(c): ScimCaller, Path(p): 
     Ok(resource(StatusCode::OK, &group, version))
 }
 
-pub async fn replace(State(s): State<AppState>, ScimCaller(c): ScimCaller, Path(p): Path<ResourcePath>, headers: HeaderMap, ScimBody(body): ScimBody) -> Result<Response, ApiError> {
-    let (group, version) = s.directory.replace_group(&c, &p.id, &body, header_str(&headers, header::IF_MATCH)).await?;
+pub async fn replace(
+    State(s): State<AppState>,
+    ScimCaller(c): ScimCaller,
+    Path(p): Path<ResourcePath>,
+    headers: HeaderMap,
+    ScimBody(body): ScimBody,
+) -> Result<Response, ApiError> {
+    let (group, version) = s
+        .directory
+        .replace_group(&c, &p.id, &body, header_str(&headers, header::IF_MATCH))
+        .await?;
     Ok(resource(StatusCode::OK, &group, version))
 }
 
-pub async fn patch(State(s): State<AppState>, ScimCaller(c): ScimCaller, Path(p): Path<ResourcePath>, headers: HeaderMap, q: QueryPairs, ScimBody(body): ScimBody) -> Result<Response, ApiError> {
+pub async fn patch(
+    State(s): State<AppState>,
+    ScimCaller(c): ScimCaller,
+    Path(p): Path<ResourcePath>,
+    headers: HeaderMap,
+    q: QueryPairs,
+    ScimBody(body): ScimBody,
+) -> Result<Response, ApiError> {
     let opts = read_options(q)?;
     let wants_body = !opts.is_empty();
     let (group, version) = s
         .directory
-        .patch_group(&c, &p.id, &body, header_str(&headers, header::IF_MATCH), wants_body.then_some(&opts))
+        .patch_group(
+            &c,
+            &p.id,
+            &body,
+            header_str(&headers, header::IF_MATCH),
+            wants_body.then_some(&opts),
+        )
         .await?;
     Ok(match group {
         Some(g) => resource(StatusCode::OK, &g, version),
@@ -56,7 +106,14 @@ pub async fn patch(State(s): State<AppState>, ScimCaller(c): ScimCaller, Path(p)
     })
 }
 
-pub async fn delete(State(s): State<AppState>, ScimCaller(c): ScimCaller, Path(p): Path<ResourcePath>, headers: HeaderMap) -> Result<Response, ApiError> {
-    s.directory.delete_group(&c, &p.id, header_str(&headers, header::IF_MATCH)).await?;
+pub async fn delete(
+    State(s): State<AppState>,
+    ScimCaller(c): ScimCaller,
+    Path(p): Path<ResourcePath>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    s.directory
+        .delete_group(&c, &p.id, header_str(&headers, header::IF_MATCH))
+        .await?;
     Ok(no_content(None))
 }

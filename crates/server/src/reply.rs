@@ -38,7 +38,8 @@ pub fn version_of(body: &Value) -> Option<i64> {
 
 pub fn no_content(version: Option<i64>) -> Response {
     let mut r = StatusCode::NO_CONTENT.into_response();
-    if let Some(v) = version.and_then(|v| HeaderValue::from_str(&directory::versions::etag(v)).ok()) {
+    if let Some(v) = version.and_then(|v| HeaderValue::from_str(&directory::versions::etag(v)).ok())
+    {
         r.headers_mut().insert(header::ETAG, v);
     }
     r

@@ -38,10 +38,24 @@ fn scim_routes() -> Router<AppState> {
             "/ResourceTypes/{id}",
             get(discovery::resource_type).fallback(method_not_allowed),
         )
-        .route("/Schemas", get(discovery::all_schemas).fallback(method_not_allowed))
-        .route("/Schemas/{id}", get(discovery::schema).fallback(method_not_allowed))
-        .route("/Users", get(users::list).post(users::create).fallback(method_not_allowed))
-        .route("/Users/.search", post(users::search).fallback(method_not_allowed))
+        .route(
+            "/Schemas",
+            get(discovery::all_schemas).fallback(method_not_allowed),
+        )
+        .route(
+            "/Schemas/{id}",
+            get(discovery::schema).fallback(method_not_allowed),
+        )
+        .route(
+            "/Users",
+            get(users::list)
+                .post(users::create)
+                .fallback(method_not_allowed),
+        )
+        .route(
+            "/Users/.search",
+            post(users::search).fallback(method_not_allowed),
+        )
         .route(
             "/Users/{id}",
             get(users::get)
@@ -50,8 +64,16 @@ fn scim_routes() -> Router<AppState> {
                 .delete(users::delete)
                 .fallback(method_not_allowed),
         )
-        .route("/Groups", get(groups::list).post(groups::create).fallback(method_not_allowed))
-        .route("/Groups/.search", post(groups::search).fallback(method_not_allowed))
+        .route(
+            "/Groups",
+            get(groups::list)
+                .post(groups::create)
+                .fallback(method_not_allowed),
+        )
+        .route(
+            "/Groups/.search",
+            post(groups::search).fallback(method_not_allowed),
+        )
         .route(
             "/Groups/{id}",
             get(groups::get)
@@ -60,7 +82,10 @@ fn scim_routes() -> Router<AppState> {
                 .delete(groups::delete)
                 .fallback(method_not_allowed),
         )
-        .route("/.search", post(crate::search_all::search).fallback(method_not_allowed))
+        .route(
+            "/.search",
+            post(crate::search_all::search).fallback(method_not_allowed),
+        )
 }
 
 async fn not_found() -> Response {

@@ -10,7 +10,14 @@ use crate::body::ScimBody;
 use crate::caller::ScimCaller;
 use crate::reply::scim_json;
 
-pub async fn search(State(s): State<AppState>, ScimCaller(c): ScimCaller, ScimBody(body): ScimBody) -> Result<Response, ApiError> {
+pub async fn search(
+    State(s): State<AppState>,
+    ScimCaller(c): ScimCaller,
+    ScimBody(body): ScimBody,
+) -> Result<Response, ApiError> {
     let request = scim::list::SearchRequest::from_body(&body)?;
-    Ok(scim_json(StatusCode::OK, &s.directory.search_all(&c, &request).await?))
+    Ok(scim_json(
+        StatusCode::OK,
+        &s.directory.search_all(&c, &request).await?,
+    ))
 }

@@ -37,22 +37,50 @@ pub fn not_modified(headers: &HeaderMap, version: i64) -> Option<Response> {
         })
 }
 
-pub async fn list(State(s): State<AppState>, ScimCaller(c): ScimCaller, q: QueryPairs) -> Result<Response, ApiError> {
+pub async fn list(
+    State(s): State<AppState>,
+    ScimCaller(c): ScimCaller,
+    q: QueryPairs,
+) -> Result<Response, ApiError> {
     let request = search_request(q)?;
-    Ok(scim_json(StatusCode::OK, &s.directory.list_users(&c, &request).await?))
+    Ok(scim_json(
+        StatusCode::OK,
+        &s.directory.list_users(&c, &request).await?,
+    ))
 }
 
-pub async fn search(State(s): State<AppState>, ScimCaller(c): ScimCaller, ScimBody(body): ScimBody) -> Result<Response, ApiError> {
+pub async fn search(
+    State(s): State<AppState>,
+    ScimCaller(c): ScimCaller,
+    ScimBody(body): ScimBody,
+) -> Result<Response, ApiError> {
     let request = scim::list::SearchRequest::from_body(&body)?;
-    Ok(scim_json(StatusCode::OK, &s.directory.list_users(&c, &request).await?))
+    Ok(scim_json(
+        StatusCode::OK,
+        &s.directory.list_users(&c, &request).await?,
+    ))
 }
 
-pub async fn create(State(s): State<AppState>, ScimCaller(c): ScimCaller, ScimBody(body): ScimBody) -> Result<Response, ApiError> {
+pub async fn create(
+    State(s): State<AppState>,
+    ScimCaller(c): ScimCaller,
+    ScimBody(body): ScimBody,
+) -> Result<Response, ApiError> {
     let user = s.directory.create_user(&c, &body).await?;
-    Ok(resource(StatusCode::CREATED, &user, reply::version_of(&user).unwrap_or(1)))
+    Ok(resource(
+        StatusCode::CREATED,
+        &user,
+        reply::version_of(&user).unwrap_or(1),
+    ))
 }
 
-pub async fn get(State(s): State<AppState>, ScimCaller(c): ScimCaller, Path(p): Path<ResourcePath>, headers: HeaderMap, q: QueryPairs) -> Result<Response, ApiError> {
+pub async fn get(
+    State(s): State<AppState>,
+    ScimCaller(c): ScimCaller,
+    Path(p): Path<ResourcePath>,
+    headers: HeaderMap,
+    q: QueryPairs,
+) -> Result<Response, ApiError> {
     let opts = read_options(q)?;
     let (user, version) = s.directory.get_user(&c, &p.id, &opts).await?;
     if let Some(r) = not_modified(&headers, version) {
@@ -61,17 +89,42 @@ pub async fn get(State(s): State<AppState>, ScimCaller(c): ScimCaller, Path(p): 
     Ok(resource(StatusCode::OK, &user, version))
 }
 
-pub async fn replace(State(s): State<AppState>, ScimCaller(c): ScimCaller, Path(p): Path<ResourcePath>, headers: HeaderMap, ScimBody(body): ScimBody) -> Result<Response, ApiError> {
-    let (user, version) = s.directory.replace_user(&c, &p.id, &body, header(&headers, header::IF_MATCH)).await?;
+pub async fn replace(
+    State(s): State<AppState>,
+    ScimCaller(c): ScimCaller,
+    Path(p): Path<ResourcePath>,
+    headers: HeaderMap,
+    ScimBody(body): ScimBody,
+) -> Result<Response, ApiError> {
+    let (user, version) = s
+        .directory
+        .replace_user(&c, &p.id, &body, header(&headers, header::IF_MATCH))
+        .await?;
     Ok(resource(StatusCode::OK, &user, version))
 }
 
-pub async fn patch(State(s): State<AppState>, ScimCaller(c): ScimCaller, Path(p): Path<ResourcePath>, headers: HeaderMap, ScimBody(body): ScimBody) -> Result<Response, ApiError> {
-    let (user, version) = s.directory.patch_user(&c, &p.id, &body, header(&headers, header::IF_MATCH)).await?;
+pub async fn patch(
+    State(s): State<AppState>,
+    ScimCaller(c): ScimCaller,
+    Path(p): Path<ResourcePath>,
+    headers: HeaderMap,
+    ScimBody(body): ScimBody,
+) -> Result<Response, ApiError> {
+    let (user, version) = s
+        .directory
+        .patch_user(&c, &p.id, &body, header(&headers, header::IF_MATCH))
+        .await?;
     Ok(resource(StatusCode::OK, &user, version))
 }
 
-pub async fn delete(State(s): State<AppState>, ScimCaller(c): ScimCaller, Path(p): Path<ResourcePath>, headers: HeaderMap) -> Result<Response, ApiError> {
-    s.directory.delete_user(&c, &p.id, header(&headers, header::IF_MATCH)).await?;
+pub async fn delete(
+    State(s): State<AppState>,
+    ScimCaller(c): ScimCaller,
+    Path(p): Path<ResourcePath>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    s.directory
+        .delete_user(&c, &p.id, header(&headers, header::IF_MATCH))
+        .await?;
     Ok(no_content(None))
 }

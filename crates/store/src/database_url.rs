@@ -44,9 +44,18 @@ mod tests {
 
     #[test]
     fn parses_relative_and_absolute_sqlite_paths() {
-        assert_eq!("sqlite://roster-data/r.db".parse(), Ok(DatabaseUrl::Sqlite("roster-data/r.db".into())));
-        assert_eq!("sqlite:///var/lib/roster.db".parse(), Ok(DatabaseUrl::Sqlite("/var/lib/roster.db".into())));
-        assert!(matches!("postgres://localhost/x".parse::<DatabaseUrl>(), Ok(DatabaseUrl::Postgres(_))));
+        assert_eq!(
+            "sqlite://roster-data/r.db".parse(),
+            Ok(DatabaseUrl::Sqlite("roster-data/r.db".into()))
+        );
+        assert_eq!(
+            "sqlite:///var/lib/roster.db".parse(),
+            Ok(DatabaseUrl::Sqlite("/var/lib/roster.db".into()))
+        );
+        assert!(matches!(
+            "postgres://localhost/x".parse::<DatabaseUrl>(),
+            Ok(DatabaseUrl::Postgres(_))
+        ));
         assert!("mysql://x".parse::<DatabaseUrl>().is_err());
         assert!("sqlite://".parse::<DatabaseUrl>().is_err());
     }

@@ -44,7 +44,10 @@ pub(crate) enum Param {
 }
 
 impl Param {
-    pub(crate) fn bind<'q>(&self, q: Query<'q, Sqlite, SqliteArguments>) -> Query<'q, Sqlite, SqliteArguments> {
+    pub(crate) fn bind<'q>(
+        &self,
+        q: Query<'q, Sqlite, SqliteArguments>,
+    ) -> Query<'q, Sqlite, SqliteArguments> {
         match self {
             Param::Text(s) => q.bind(s.clone()),
             Param::Int(i) => q.bind(*i),
@@ -54,8 +57,17 @@ impl Param {
 }
 
 /// Compile a resolved filter for `table`.
-pub(crate) fn compile(filter: &Filter, table: Table, rt: &ResourceType) -> Result<(String, Vec<Param>), StoreError> {
-    let mut c = Compiler { table, rt, params: Vec::new(), aliases: 0 };
+pub(crate) fn compile(
+    filter: &Filter,
+    table: Table,
+    rt: &ResourceType,
+) -> Result<(String, Vec<Param>), StoreError> {
+    let mut c = Compiler {
+        table,
+        rt,
+        params: Vec::new(),
+        aliases: 0,
+    };
     let sql = c.node(filter, &Scope::Root)?;
     Ok((sql, c.params))
 }
@@ -76,7 +88,12 @@ struct Operand {
 /// Where the elements of a multi-valued attribute come from.
 enum Elements {
     /// `json_each` over a JSON array (or the object itself for a singular complex attribute).
-    Json { from: String, alias: String, single: bool, attr: Attribute },
+    Json {
+        from: String,
+        alias: String,
+        single: bool,
+        attr: Attribute,
+    },
     /// A user's groups (membership rows joined to groups).
     UserGroups { alias: String, group: String },
     /// A group's members (membership rows joined to users).
@@ -120,8 +137,16 @@ impl Compiler<'_> {
 
     fn node(&mut self, f: &Filter, scope: &Scope) -> Result<String, StoreError> {
         match f {
-            Filter::And(a, b) => Ok(format!("({} AND {})", self.node(a, scope)?, self.node(b, scope)?)),
-            Filter::Or(a, b) => Ok(format!("({} OR {})", self.node(a, scope)?, self.node(b, scope)?)),
+            Filter::And(a, b) => Ok(format!(
+                "({} AND {})",
+                self.node(a, scope)?,
+                self.node(b, scope)?
+            )),
+            Filter::Or(a, b) => Ok(format!(
+                "({} OR {})",
+                self.node(a, scope)?,
+                self.node(b, scope)?
+            )),
             Filter::Not(a) => Ok(format!("(NOT {})", self.node(a, scope)?)),
             Filter::Present(path) => self.present(path, scope),
             Filter::Compare { path, op, value } => self.compare(path, *op, value, scope),
@@ -144,8 +169,14 @@ impl Compiler<'_> {
         let attr = self.attribute(path)?.clone();
         let table = self.table.name();
         match (self.table, path.urn.as_deref(), attr.name) {
-            (Table::Users, None, "groups") => Ok(Elements::UserGroups { alias: self.alias("gm"), group: self.alias("g") }),
-            (Table::Groups, None, "members") => Ok(Elements::GroupMembers { alias: self.alias("gm"), user: self.alias("u") }),
+            (Table::Users, None, "groups") => Ok(Elements::UserGroups {
+                alias: self.alias("gm"),
+                group: self.alias("g"),
+            }),
+            (Table::Groups, None, "members") => Ok(Elements::GroupMembers {
+                alias: self.alias("gm"),
+                user: self.alias("u"),
+            }),
             _ if attr.multi_valued || attr.ty == AttrType::Complex => {
                 let alias = self.alias("e");
                 let jp = json_path(path.urn.as_deref(), attr.name, None);
@@ -156,7 +187,9 @@ impl Compiler<'_> {
                     attr,
                 })
             }
-            _ => Err(unsupported(format!("'{path}' is not multi-valued or complex; a value filter [..] needs one"))),
+            _ => Err(unsupported(format!(
+                "'{path}' is not multi-valued or complex; a value filter [..] needs one"
+            ))),
         }
     }
 
@@ -164,9 +197,18 @@ impl Compiler<'_> {
     fn exists(&mut self, elements: Elements, inner: &Filter) -> Result<String, StoreError> {
         let table = self.table.name();
         let head = match &elements {
-            Elements::Json { from, alias, single: false, .. } => format!("SELECT 1 FROM {from} AS {alias}"),
+            Elements::Json {
+                from,
+                alias,
+                single: false,
+                ..
+            } => format!("SELECT 1 FROM {from} AS {alias}"),
             // A singular complex attribute is its own only element: a one-row source.
-            Elements::Json { alias, single: true, .. } => format!("SELECT 1 FROM (SELECT 1) AS {alias}"),
+            Elements::Json {
+                alias,
+                single: true,
+                ..
+            } => format!("SELECT 1 FROM (SELECT 1) AS {alias}"),
             Elements::UserGroups { alias, group } => format!(
                 "SELECT 1 FROM group_members {alias} JOIN groups {group} ON {group}.id = {alias}.group_id WHERE {alias}.user_id = {table}.id"
             ),
@@ -174,7 +216,11 @@ impl Compiler<'_> {
                 "SELECT 1 FROM group_members {alias} JOIN users {user} ON {user}.id = {alias}.user_id WHERE {alias}.group_id = {table}.id"
             ),
         };
-        let joiner = if head.contains(" WHERE ") { "AND" } else { "WHERE" };
+        let joiner = if head.contains(" WHERE ") {
+            "AND"
+        } else {
+            "WHERE"
+        };
         let cond = self.node(inner, &Scope::Element(elements))?;
         Ok(format!("EXISTS ({head} {joiner} {cond})"))
     }
@@ -187,8 +233,18 @@ impl Compiler<'_> {
             Scope::Element(elements) => {
                 let name = path.name.as_str();
                 let op = match elements {
-                    Elements::Json { alias, single, attr, .. } => {
-                        let sub = attr.sub(name).ok_or_else(|| unsupported(format!("unknown sub-attribute '{name}' of '{}'", attr.name)))?;
+                    Elements::Json {
+                        alias,
+                        single,
+                        attr,
+                        ..
+                    } => {
+                        let sub = attr.sub(name).ok_or_else(|| {
+                            unsupported(format!(
+                                "unknown sub-attribute '{name}' of '{}'",
+                                attr.name
+                            ))
+                        })?;
                         let sql = if *single {
                             // The element is the object at the root path itself.
                             let _ = alias;
@@ -198,59 +254,148 @@ impl Compiler<'_> {
                         } else {
                             format!("json_extract({alias}.value, '$.\"{}\"')", sub.name)
                         };
-                        Operand { sql, ty: sub.ty, case_exact: sub.case_exact, folded: false }
+                        Operand {
+                            sql,
+                            ty: sub.ty,
+                            case_exact: sub.case_exact,
+                            folded: false,
+                        }
                     }
-                    Elements::UserGroups { group, .. } => match name.to_ascii_lowercase().as_str() {
-                        "value" => Operand { sql: format!("{group}.id"), ty: AttrType::String, case_exact: true, folded: false },
-                        "display" => Operand { sql: format!("{group}.display_name_lc"), ty: AttrType::String, case_exact: false, folded: true },
-                        "type" => Operand { sql: "'direct'".into(), ty: AttrType::String, case_exact: false, folded: false },
-                        _ => return Err(unsupported(format!("filtering on groups.{name} is not supported; use groups.value or groups.display"))),
-                    },
-                    Elements::GroupMembers { alias, user } => match name.to_ascii_lowercase().as_str() {
-                        "value" => Operand { sql: format!("{alias}.user_id"), ty: AttrType::String, case_exact: true, folded: false },
-                        "display" => Operand { sql: format!("COALESCE({user}.display_name, {user}.user_name)"), ty: AttrType::String, case_exact: false, folded: false },
-                        "type" => Operand { sql: "'User'".into(), ty: AttrType::String, case_exact: false, folded: false },
-                        _ => return Err(unsupported(format!("filtering on members.{name} is not supported; use members.value or members.display"))),
-                    },
+                    Elements::UserGroups { group, .. } => {
+                        match name.to_ascii_lowercase().as_str() {
+                            "value" => Operand {
+                                sql: format!("{group}.id"),
+                                ty: AttrType::String,
+                                case_exact: true,
+                                folded: false,
+                            },
+                            "display" => Operand {
+                                sql: format!("{group}.display_name_lc"),
+                                ty: AttrType::String,
+                                case_exact: false,
+                                folded: true,
+                            },
+                            "type" => Operand {
+                                sql: "'direct'".into(),
+                                ty: AttrType::String,
+                                case_exact: false,
+                                folded: false,
+                            },
+                            _ => {
+                                return Err(unsupported(format!(
+                                    "filtering on groups.{name} is not supported; use groups.value or groups.display"
+                                )));
+                            }
+                        }
+                    }
+                    Elements::GroupMembers { alias, user } => {
+                        match name.to_ascii_lowercase().as_str() {
+                            "value" => Operand {
+                                sql: format!("{alias}.user_id"),
+                                ty: AttrType::String,
+                                case_exact: true,
+                                folded: false,
+                            },
+                            "display" => Operand {
+                                sql: format!("COALESCE({user}.display_name, {user}.user_name)"),
+                                ty: AttrType::String,
+                                case_exact: false,
+                                folded: false,
+                            },
+                            "type" => Operand {
+                                sql: "'User'".into(),
+                                ty: AttrType::String,
+                                case_exact: false,
+                                folded: false,
+                            },
+                            _ => {
+                                return Err(unsupported(format!(
+                                    "filtering on members.{name} is not supported; use members.value or members.display"
+                                )));
+                            }
+                        }
+                    }
                 };
                 Ok(Some(op))
             }
             Scope::Root => {
                 let attr = self.attribute(path)?.clone();
                 let core = path.urn.is_none();
-                let col = |sql: &str, case_exact: bool, folded: bool| Operand { sql: format!("{table}.{sql}"), ty: AttrType::String, case_exact, folded };
+                let col = |sql: &str, case_exact: bool, folded: bool| Operand {
+                    sql: format!("{table}.{sql}"),
+                    ty: AttrType::String,
+                    case_exact,
+                    folded,
+                };
                 let special = match (self.table, core, attr.name, path.sub.as_deref()) {
                     (_, true, "id", None) => Some(col("id", true, false)),
                     (_, true, "externalId", None) => Some(col("external_id", true, false)),
-                    (Table::Users, true, "userName", None) => Some(col("user_name_lc", false, true)),
-                    (_, true, "displayName", None) => Some(col("display_name_lc", false, true)),
-                    (_, true, "meta", Some("created")) => Some(Operand { sql: format!("{table}.created"), ty: AttrType::DateTime, case_exact: true, folded: false }),
-                    (_, true, "meta", Some("lastModified")) => Some(Operand { sql: format!("{table}.last_modified"), ty: AttrType::DateTime, case_exact: true, folded: false }),
-                    (_, true, "meta", Some("resourceType")) => {
-                        let rt = if self.table == Table::Users { "'User'" } else { "'Group'" };
-                        Some(Operand { sql: rt.into(), ty: AttrType::String, case_exact: true, folded: false })
+                    (Table::Users, true, "userName", None) => {
+                        Some(col("user_name_lc", false, true))
                     }
-                    (_, true, "meta", _) => return Err(unsupported(format!("filtering on '{path}' is not supported; meta.created, meta.lastModified and meta.resourceType are"))),
+                    (_, true, "displayName", None) => Some(col("display_name_lc", false, true)),
+                    (_, true, "meta", Some("created")) => Some(Operand {
+                        sql: format!("{table}.created"),
+                        ty: AttrType::DateTime,
+                        case_exact: true,
+                        folded: false,
+                    }),
+                    (_, true, "meta", Some("lastModified")) => Some(Operand {
+                        sql: format!("{table}.last_modified"),
+                        ty: AttrType::DateTime,
+                        case_exact: true,
+                        folded: false,
+                    }),
+                    (_, true, "meta", Some("resourceType")) => {
+                        let rt = if self.table == Table::Users {
+                            "'User'"
+                        } else {
+                            "'Group'"
+                        };
+                        Some(Operand {
+                            sql: rt.into(),
+                            ty: AttrType::String,
+                            case_exact: true,
+                            folded: false,
+                        })
+                    }
+                    (_, true, "meta", _) => {
+                        return Err(unsupported(format!(
+                            "filtering on '{path}' is not supported; meta.created, meta.lastModified and meta.resourceType are"
+                        )));
+                    }
                     _ => None,
                 };
                 if special.is_some() {
                     return Ok(special);
                 }
-                if attr.multi_valued || (self.table == Table::Users && attr.name == "groups") || (self.table == Table::Groups && attr.name == "members") {
+                if attr.multi_valued
+                    || (self.table == Table::Users && attr.name == "groups")
+                    || (self.table == Table::Groups && attr.name == "members")
+                {
                     return Ok(None);
                 }
                 let (ty, case_exact) = match path.sub.as_deref() {
                     Some(s) => {
-                        let sub = attr.sub(s).ok_or_else(|| unsupported(format!("unknown sub-attribute in '{path}'")))?;
+                        let sub = attr.sub(s).ok_or_else(|| {
+                            unsupported(format!("unknown sub-attribute in '{path}'"))
+                        })?;
                         (sub.ty, sub.case_exact)
                     }
                     None => (attr.ty, attr.case_exact),
                 };
                 if ty == AttrType::DateTime {
-                    return Err(unsupported(format!("filtering on the dateTime attribute '{path}' is not supported yet")));
+                    return Err(unsupported(format!(
+                        "filtering on the dateTime attribute '{path}' is not supported yet"
+                    )));
                 }
                 let jp = json_path(path.urn.as_deref(), attr.name, path.sub.as_deref());
-                Ok(Some(Operand { sql: format!("json_extract({table}.doc, '{jp}')"), ty, case_exact, folded: false }))
+                Ok(Some(Operand {
+                    sql: format!("json_extract({table}.doc, '{jp}')"),
+                    ty,
+                    case_exact,
+                    folded: false,
+                }))
             }
         }
     }
@@ -259,23 +404,48 @@ impl Compiler<'_> {
     /// to an element (`emails.value` → elements of `emails`, `value`).
     fn multi(&mut self, path: &AttrPath) -> Result<(Elements, AttrPath), StoreError> {
         let attr = self.attribute(path)?.clone();
-        let elements = self.elements(&AttrPath { urn: path.urn.clone(), name: attr.name.to_string(), sub: None })?;
+        let elements = self.elements(&AttrPath {
+            urn: path.urn.clone(),
+            name: attr.name.to_string(),
+            sub: None,
+        })?;
         let rel = match (&path.sub, attr.sub_attributes.is_empty()) {
             (Some(s), _) => s.clone(),
             (None, true) => "value".into(),
             (None, false) => "value".into(),
         };
-        Ok((elements, AttrPath { urn: None, name: rel, sub: None }))
+        Ok((
+            elements,
+            AttrPath {
+                urn: None,
+                name: rel,
+                sub: None,
+            },
+        ))
     }
 
     fn present(&mut self, path: &AttrPath, scope: &Scope) -> Result<String, StoreError> {
         if matches!(scope, Scope::Root) {
             let attr = self.attribute(path)?.clone();
-            let is_rows = matches!((self.table, attr.name), (Table::Users, "groups") | (Table::Groups, "members"));
+            let is_rows = matches!(
+                (self.table, attr.name),
+                (Table::Users, "groups") | (Table::Groups, "members")
+            );
             if attr.multi_valued || is_rows {
-                let elements = self.elements(&AttrPath { urn: path.urn.clone(), name: attr.name.to_string(), sub: None })?;
+                let elements = self.elements(&AttrPath {
+                    urn: path.urn.clone(),
+                    name: attr.name.to_string(),
+                    sub: None,
+                })?;
                 return match &path.sub {
-                    Some(s) => self.exists(elements, &Filter::Present(AttrPath { urn: None, name: s.clone(), sub: None })),
+                    Some(s) => self.exists(
+                        elements,
+                        &Filter::Present(AttrPath {
+                            urn: None,
+                            name: s.clone(),
+                            sub: None,
+                        }),
+                    ),
                     None if attr.sub_attributes.is_empty() || is_rows => self.exists_any(elements),
                     // An element of a complex attribute is present when it is a non-empty object.
                     None => self.exists_any(elements),
@@ -294,15 +464,30 @@ impl Compiler<'_> {
     fn exists_any(&mut self, elements: Elements) -> Result<String, StoreError> {
         let table = self.table.name();
         Ok(match elements {
-            Elements::Json { from, alias, .. } => format!("EXISTS (SELECT 1 FROM {from} AS {alias})"),
-            Elements::UserGroups { alias, .. } => format!("EXISTS (SELECT 1 FROM group_members {alias} WHERE {alias}.user_id = {table}.id)"),
-            Elements::GroupMembers { alias, .. } => format!("EXISTS (SELECT 1 FROM group_members {alias} WHERE {alias}.group_id = {table}.id)"),
+            Elements::Json { from, alias, .. } => {
+                format!("EXISTS (SELECT 1 FROM {from} AS {alias})")
+            }
+            Elements::UserGroups { alias, .. } => format!(
+                "EXISTS (SELECT 1 FROM group_members {alias} WHERE {alias}.user_id = {table}.id)"
+            ),
+            Elements::GroupMembers { alias, .. } => format!(
+                "EXISTS (SELECT 1 FROM group_members {alias} WHERE {alias}.group_id = {table}.id)"
+            ),
         })
     }
 
-    fn compare(&mut self, path: &AttrPath, op: CompareOp, value: &Value, scope: &Scope) -> Result<String, StoreError> {
+    fn compare(
+        &mut self,
+        path: &AttrPath,
+        op: CompareOp,
+        value: &Value,
+        scope: &Scope,
+    ) -> Result<String, StoreError> {
         if op == CompareOp::Ne {
-            return Ok(format!("(NOT {})", self.compare(path, CompareOp::Eq, value, scope)?));
+            return Ok(format!(
+                "(NOT {})",
+                self.compare(path, CompareOp::Eq, value, scope)?
+            ));
         }
         if value.is_null() {
             return match op {
@@ -312,12 +497,24 @@ impl Compiler<'_> {
         }
         let Some(operand) = self.operand(path, scope)? else {
             let (elements, rel) = self.multi(path)?;
-            return self.exists(elements, &Filter::Compare { path: rel, op, value: value.clone() });
+            return self.exists(
+                elements,
+                &Filter::Compare {
+                    path: rel,
+                    op,
+                    value: value.clone(),
+                },
+            );
         };
         self.comparison(&operand, op, value)
     }
 
-    fn comparison(&mut self, o: &Operand, op: CompareOp, value: &Value) -> Result<String, StoreError> {
+    fn comparison(
+        &mut self,
+        o: &Operand,
+        op: CompareOp,
+        value: &Value,
+    ) -> Result<String, StoreError> {
         let sql_op = match op {
             CompareOp::Eq => "=",
             CompareOp::Gt => ">",
@@ -345,8 +542,12 @@ impl Compiler<'_> {
                     CompareOp::Co if n == 0 => "1".to_string(),
                     CompareOp::Sw | CompareOp::Ew if n == 0 => "1".to_string(),
                     CompareOp::Co => format!("instr({lhs}, {}) > 0", self.param(Param::Text(lit))),
-                    CompareOp::Sw => format!("substr({lhs}, 1, {n}) = {}", self.param(Param::Text(lit))),
-                    CompareOp::Ew => format!("substr({lhs}, -{n}) = {}", self.param(Param::Text(lit))),
+                    CompareOp::Sw => {
+                        format!("substr({lhs}, 1, {n}) = {}", self.param(Param::Text(lit)))
+                    }
+                    CompareOp::Ew => {
+                        format!("substr({lhs}, -{n}) = {}", self.param(Param::Text(lit)))
+                    }
                     _ => format!("{lhs} {sql_op} {}", self.param(Param::Text(lit))),
                 };
                 Ok(format!("COALESCE({typed} AND {cond}, 0)"))
@@ -356,7 +557,10 @@ impl Compiler<'_> {
                     return Ok("0".into());
                 };
                 let p = self.param(Param::Int(i64::from(b)));
-                Ok(format!("COALESCE(typeof({e}) = 'integer' AND {e} = {p}, 0)", e = o.sql))
+                Ok(format!(
+                    "COALESCE(typeof({e}) = 'integer' AND {e} = {p}, 0)",
+                    e = o.sql
+                ))
             }
             AttrType::Integer | AttrType::Decimal => {
                 let (Some(n), false) = (value.as_f64(), sql_op.is_empty()) else {
@@ -366,10 +570,16 @@ impl Compiler<'_> {
                     Some(i) => self.param(Param::Int(i)),
                     None => self.param(Param::Real(n)),
                 };
-                Ok(format!("COALESCE(typeof({e}) IN ('integer', 'real') AND {e} {sql_op} {p}, 0)", e = o.sql))
+                Ok(format!(
+                    "COALESCE(typeof({e}) IN ('integer', 'real') AND {e} {sql_op} {p}, 0)",
+                    e = o.sql
+                ))
             }
             AttrType::DateTime => {
-                let Some(t) = value.as_str().and_then(|s| OffsetDateTime::parse(s, &Rfc3339).ok()) else {
+                let Some(t) = value
+                    .as_str()
+                    .and_then(|s| OffsetDateTime::parse(s, &Rfc3339).ok())
+                else {
                     return Ok("0".into());
                 };
                 if sql_op.is_empty() {
@@ -378,7 +588,9 @@ impl Compiler<'_> {
                 let p = self.param(Param::Int(micros(t)));
                 Ok(format!("COALESCE({} {sql_op} {p}, 0)", o.sql))
             }
-            AttrType::Complex => Err(unsupported("a complex attribute cannot be compared to a value; name a sub-attribute".into())),
+            AttrType::Complex => Err(unsupported(
+                "a complex attribute cannot be compared to a value; name a sub-attribute".into(),
+            )),
         }
     }
 }

@@ -13,7 +13,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use directory::model::{Enterprise, IdpGroup, ManagedUser, Member, Membership, Page, Token};
 use directory::store::{ListQuery, Store, StoreError, Tx};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 use sqlx::{AssertSqlSafe, Row};
 
 use crate::migrations;
@@ -21,9 +23,11 @@ use filter_sql::{Table, compile};
 use rows::{backend, enterprise_from, group_from, token_from, user_from};
 
 const ENTERPRISE_COLUMNS: &str = "id, slug, short_code, profile, created";
-const TOKEN_COLUMNS: &str = "id, enterprise_id, owner, scopes, created, expires_at, revoked_at, last_used_at";
+const TOKEN_COLUMNS: &str =
+    "id, enterprise_id, owner, scopes, created, expires_at, revoked_at, last_used_at";
 pub(crate) const USER_COLUMNS: &str = "id, enterprise_id, user_name, handle, external_id, display_name, active, doc, version, created, last_modified";
-pub(crate) const GROUP_COLUMNS: &str = "id, enterprise_id, display_name, external_id, doc, version, created, last_modified";
+pub(crate) const GROUP_COLUMNS: &str =
+    "id, enterprise_id, display_name, external_id, doc, version, created, last_modified";
 
 pub struct SqliteStore {
     writer: SqlitePool,
@@ -34,7 +38,9 @@ impl SqliteStore {
     /// Open the database file (creating it and its folder), switch it to WAL and migrate.
     pub async fn open(path: &Path) -> Result<SqliteStore, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| StoreError::Backend(format!("cannot create {}: {e}", dir.display())))?;
+            std::fs::create_dir_all(dir).map_err(|e| {
+                StoreError::Backend(format!("cannot create {}: {e}", dir.display()))
+            })?;
         }
         let options = SqliteConnectOptions::from_str("sqlite://")
             .map_err(backend)?
@@ -74,25 +80,44 @@ impl SqliteStore {
             None => ("1".to_string(), Vec::new()),
         };
         let name = table.name();
-        let count_sql = format!("SELECT count(*) FROM {name} WHERE enterprise_id = ? AND ({condition})");
+        let count_sql =
+            format!("SELECT count(*) FROM {name} WHERE enterprise_id = ? AND ({condition})");
         let mut count = sqlx::query(AssertSqlSafe(count_sql)).bind(enterprise_id);
         for p in &params {
             count = p.bind(count);
         }
-        let total: i64 = count.fetch_one(&self.readers).await.map_err(backend)?.try_get(0).map_err(backend)?;
+        let total: i64 = count
+            .fetch_one(&self.readers)
+            .await
+            .map_err(backend)?
+            .try_get(0)
+            .map_err(backend)?;
         if query.count == 0 {
-            return Ok(Page { total: total as u64, items: Vec::new() });
+            return Ok(Page {
+                total: total as u64,
+                items: Vec::new(),
+            });
         }
-        let sql = format!("SELECT {columns} FROM {name} WHERE enterprise_id = ? AND ({condition}) ORDER BY seq LIMIT ? OFFSET ?");
+        let sql = format!(
+            "SELECT {columns} FROM {name} WHERE enterprise_id = ? AND ({condition}) ORDER BY seq LIMIT ? OFFSET ?"
+        );
         let mut q = sqlx::query(AssertSqlSafe(sql)).bind(enterprise_id);
         for p in &params {
             q = p.bind(q);
         }
         let offset = i64::try_from(query.start_index.saturating_sub(1)).unwrap_or(i64::MAX);
         let limit = i64::try_from(query.count).unwrap_or(i64::MAX);
-        let rows = q.bind(limit).bind(offset).fetch_all(&self.readers).await.map_err(backend)?;
+        let rows = q
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(&self.readers)
+            .await
+            .map_err(backend)?;
         let items = rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?;
-        Ok(Page { total: total as u64, items })
+        Ok(Page {
+            total: total as u64,
+            items,
+        })
     }
 }
 
@@ -104,15 +129,21 @@ async fn migrate(pool: &SqlitePool) -> Result<(), StoreError> {
         .map_err(backend)?;
     for (version, description, sql) in migrations::SQLITE {
         let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(backend)?;
-        let done: Option<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = ?")
-            .bind(version)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(backend)?;
+        let done: Option<i64> =
+            sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = ?")
+                .bind(version)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(backend)?;
         if done.is_some() {
             continue;
         }
-        sqlx::raw_sql(AssertSqlSafe(*sql)).execute(&mut *tx).await.map_err(|e| StoreError::Backend(format!("migration {version} ({description}) failed: {e}")))?;
+        sqlx::raw_sql(AssertSqlSafe(*sql))
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| {
+                StoreError::Backend(format!("migration {version} ({description}) failed: {e}"))
+            })?;
         sqlx::query("INSERT INTO schema_migrations (version, description, applied_at) VALUES (?, ?, strftime('%s','now'))")
             .bind(version)
             .bind(description)
@@ -127,24 +158,32 @@ async fn migrate(pool: &SqlitePool) -> Result<(), StoreError> {
 #[async_trait]
 impl Store for SqliteStore {
     async fn begin(&self) -> Result<Box<dyn Tx>, StoreError> {
-        let tx = self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(backend)?;
+        let tx = self
+            .writer
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(backend)?;
         Ok(Box::new(tx::SqliteTx { tx }))
     }
 
     async fn enterprise_by_slug(&self, slug: &str) -> Result<Option<Enterprise>, StoreError> {
-        let row = sqlx::query(AssertSqlSafe(format!("SELECT {ENTERPRISE_COLUMNS} FROM enterprises WHERE slug = ?")))
-            .bind(slug)
-            .fetch_optional(&self.readers)
-            .await
-            .map_err(backend)?;
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {ENTERPRISE_COLUMNS} FROM enterprises WHERE slug = ?"
+        )))
+        .bind(slug)
+        .fetch_optional(&self.readers)
+        .await
+        .map_err(backend)?;
         row.as_ref().map(enterprise_from).transpose()
     }
 
     async fn enterprises(&self) -> Result<Vec<Enterprise>, StoreError> {
-        let rows = sqlx::query(AssertSqlSafe(format!("SELECT {ENTERPRISE_COLUMNS} FROM enterprises ORDER BY id")))
-            .fetch_all(&self.readers)
-            .await
-            .map_err(backend)?;
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {ENTERPRISE_COLUMNS} FROM enterprises ORDER BY id"
+        )))
+        .fetch_all(&self.readers)
+        .await
+        .map_err(backend)?;
         rows.iter().map(enterprise_from).collect()
     }
 
@@ -177,20 +216,31 @@ impl Store for SqliteStore {
     }
 
     async fn user(&self, enterprise_id: i64, id: &str) -> Result<Option<ManagedUser>, StoreError> {
-        let row = sqlx::query(AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM users WHERE enterprise_id = ? AND id = ?")))
-            .bind(enterprise_id)
-            .bind(id)
-            .fetch_optional(&self.readers)
-            .await
-            .map_err(backend)?;
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE enterprise_id = ? AND id = ?"
+        )))
+        .bind(enterprise_id)
+        .bind(id)
+        .fetch_optional(&self.readers)
+        .await
+        .map_err(backend)?;
         row.as_ref().map(user_from).transpose()
     }
 
-    async fn users(&self, enterprise_id: i64, query: &ListQuery<'_>) -> Result<Page<ManagedUser>, StoreError> {
-        self.list(Table::Users, enterprise_id, query, USER_COLUMNS, user_from).await
+    async fn users(
+        &self,
+        enterprise_id: i64,
+        query: &ListQuery<'_>,
+    ) -> Result<Page<ManagedUser>, StoreError> {
+        self.list(Table::Users, enterprise_id, query, USER_COLUMNS, user_from)
+            .await
     }
 
-    async fn memberships(&self, enterprise_id: i64, user_ids: &[String]) -> Result<Vec<Membership>, StoreError> {
+    async fn memberships(
+        &self,
+        enterprise_id: i64,
+        user_ids: &[String],
+    ) -> Result<Vec<Membership>, StoreError> {
         let mut out = Vec::new();
         for chunk in user_ids.chunks(500) {
             let marks = vec!["?"; chunk.len()].join(",");
@@ -214,17 +264,30 @@ impl Store for SqliteStore {
     }
 
     async fn group(&self, enterprise_id: i64, id: &str) -> Result<Option<IdpGroup>, StoreError> {
-        let row = sqlx::query(AssertSqlSafe(format!("SELECT {GROUP_COLUMNS} FROM groups WHERE enterprise_id = ? AND id = ?")))
-            .bind(enterprise_id)
-            .bind(id)
-            .fetch_optional(&self.readers)
-            .await
-            .map_err(backend)?;
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {GROUP_COLUMNS} FROM groups WHERE enterprise_id = ? AND id = ?"
+        )))
+        .bind(enterprise_id)
+        .bind(id)
+        .fetch_optional(&self.readers)
+        .await
+        .map_err(backend)?;
         row.as_ref().map(group_from).transpose()
     }
 
-    async fn groups(&self, enterprise_id: i64, query: &ListQuery<'_>) -> Result<Page<IdpGroup>, StoreError> {
-        self.list(Table::Groups, enterprise_id, query, GROUP_COLUMNS, group_from).await
+    async fn groups(
+        &self,
+        enterprise_id: i64,
+        query: &ListQuery<'_>,
+    ) -> Result<Page<IdpGroup>, StoreError> {
+        self.list(
+            Table::Groups,
+            enterprise_id,
+            query,
+            GROUP_COLUMNS,
+            group_from,
+        )
+        .await
     }
 
     async fn members(&self, group_id: &str) -> Result<Vec<Member>, StoreError> {

@@ -23,7 +23,8 @@ fn opt_time(us: Option<i64>) -> Result<Option<OffsetDateTime>, StoreError> {
 }
 
 fn profile(s: &str) -> Result<Profile, StoreError> {
-    Profile::parse(s).ok_or_else(|| StoreError::Backend(format!("unknown profile '{s}' in the database")))
+    Profile::parse(s)
+        .ok_or_else(|| StoreError::Backend(format!("unknown profile '{s}' in the database")))
 }
 
 pub(crate) fn enterprise_from(r: &SqliteRow) -> Result<Enterprise, StoreError> {
@@ -48,7 +49,11 @@ pub(crate) fn enterprise_from_prefixed(r: &SqliteRow) -> Result<Enterprise, Stor
 }
 
 pub(crate) fn scopes_to_text(scopes: &[Scope]) -> String {
-    scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ")
+    scopes
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 pub(crate) fn token_from(r: &SqliteRow) -> Result<Token, StoreError> {

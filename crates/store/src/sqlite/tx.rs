@@ -83,7 +83,11 @@ impl Tx for SqliteTx {
         Ok(())
     }
 
-    async fn revoke_token(&mut self, id: &str, at: OffsetDateTime) -> Result<Option<Token>, StoreError> {
+    async fn revoke_token(
+        &mut self,
+        id: &str,
+        at: OffsetDateTime,
+    ) -> Result<Option<Token>, StoreError> {
         let row = sqlx::query("UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ? RETURNING id, enterprise_id, owner, scopes, created, expires_at, revoked_at, last_used_at")
             .bind(micros(at))
             .bind(id)
@@ -103,13 +107,19 @@ impl Tx for SqliteTx {
         Ok(())
     }
 
-    async fn user(&mut self, enterprise_id: i64, id: &str) -> Result<Option<ManagedUser>, StoreError> {
-        let row = sqlx::query(AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM users WHERE enterprise_id = ? AND id = ?")))
-            .bind(enterprise_id)
-            .bind(id)
-            .fetch_optional(&mut *self.tx)
-            .await
-            .map_err(backend)?;
+    async fn user(
+        &mut self,
+        enterprise_id: i64,
+        id: &str,
+    ) -> Result<Option<ManagedUser>, StoreError> {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE enterprise_id = ? AND id = ?"
+        )))
+        .bind(enterprise_id)
+        .bind(id)
+        .fetch_optional(&mut *self.tx)
+        .await
+        .map_err(backend)?;
         row.as_ref().map(user_from).transpose()
     }
 
@@ -138,7 +148,11 @@ impl Tx for SqliteTx {
         Ok(())
     }
 
-    async fn update_user(&mut self, u: &ManagedUser, expected_version: i64) -> Result<bool, StoreError> {
+    async fn update_user(
+        &mut self,
+        u: &ManagedUser,
+        expected_version: i64,
+    ) -> Result<bool, StoreError> {
         let done = sqlx::query(
             "UPDATE users SET user_name = ?, user_name_lc = ?, handle = ?, handle_lc = ?, external_id = ?, display_name = ?, display_name_lc = ?, \
              active = ?, doc = ?, version = ?, last_modified = ? WHERE enterprise_id = ? AND id = ? AND version = ?",
@@ -163,29 +177,41 @@ impl Tx for SqliteTx {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn erase_user(&mut self, enterprise_id: i64, id: &str, at: OffsetDateTime) -> Result<Vec<String>, StoreError> {
-        let groups: Vec<String> = sqlx::query_scalar("DELETE FROM group_members WHERE user_id = ? RETURNING group_id")
-            .bind(id)
-            .fetch_all(&mut *self.tx)
-            .await
-            .map_err(backend)?;
+    async fn erase_user(
+        &mut self,
+        enterprise_id: i64,
+        id: &str,
+        at: OffsetDateTime,
+    ) -> Result<Vec<String>, StoreError> {
+        let groups: Vec<String> =
+            sqlx::query_scalar("DELETE FROM group_members WHERE user_id = ? RETURNING group_id")
+                .bind(id)
+                .fetch_all(&mut *self.tx)
+                .await
+                .map_err(backend)?;
         sqlx::query("DELETE FROM users WHERE enterprise_id = ? AND id = ?")
             .bind(enterprise_id)
             .bind(id)
             .execute(&mut *self.tx)
             .await
             .map_err(backend)?;
-        sqlx::query("INSERT OR IGNORE INTO erased_users (id, enterprise_id, erased_at) VALUES (?, ?, ?)")
-            .bind(id)
-            .bind(enterprise_id)
-            .bind(micros(at))
-            .execute(&mut *self.tx)
-            .await
-            .map_err(backend)?;
+        sqlx::query(
+            "INSERT OR IGNORE INTO erased_users (id, enterprise_id, erased_at) VALUES (?, ?, ?)",
+        )
+        .bind(id)
+        .bind(enterprise_id)
+        .bind(micros(at))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(backend)?;
         Ok(groups)
     }
 
-    async fn existing_users(&mut self, enterprise_id: i64, ids: &[String]) -> Result<Vec<String>, StoreError> {
+    async fn existing_users(
+        &mut self,
+        enterprise_id: i64,
+        ids: &[String],
+    ) -> Result<Vec<String>, StoreError> {
         let mut found = Vec::new();
         for chunk in ids.chunks(500) {
             let mut q = sqlx::query_scalar(AssertSqlSafe(format!(
@@ -202,13 +228,19 @@ impl Tx for SqliteTx {
         Ok(found)
     }
 
-    async fn group(&mut self, enterprise_id: i64, id: &str) -> Result<Option<IdpGroup>, StoreError> {
-        let row = sqlx::query(AssertSqlSafe(format!("SELECT {GROUP_COLUMNS} FROM groups WHERE enterprise_id = ? AND id = ?")))
-            .bind(enterprise_id)
-            .bind(id)
-            .fetch_optional(&mut *self.tx)
-            .await
-            .map_err(backend)?;
+    async fn group(
+        &mut self,
+        enterprise_id: i64,
+        id: &str,
+    ) -> Result<Option<IdpGroup>, StoreError> {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {GROUP_COLUMNS} FROM groups WHERE enterprise_id = ? AND id = ?"
+        )))
+        .bind(enterprise_id)
+        .bind(id)
+        .fetch_optional(&mut *self.tx)
+        .await
+        .map_err(backend)?;
         row.as_ref().map(group_from).transpose()
     }
 
@@ -231,7 +263,11 @@ impl Tx for SqliteTx {
         Ok(())
     }
 
-    async fn update_group(&mut self, g: &IdpGroup, expected_version: i64) -> Result<bool, StoreError> {
+    async fn update_group(
+        &mut self,
+        g: &IdpGroup,
+        expected_version: i64,
+    ) -> Result<bool, StoreError> {
         let done = sqlx::query(
             "UPDATE groups SET display_name = ?, display_name_lc = ?, external_id = ?, doc = ?, version = ?, last_modified = ? \
              WHERE enterprise_id = ? AND id = ? AND version = ?",
@@ -266,7 +302,11 @@ impl Tx for SqliteTx {
         Ok(())
     }
 
-    async fn add_members(&mut self, group_id: &str, user_ids: &[String]) -> Result<Vec<String>, StoreError> {
+    async fn add_members(
+        &mut self,
+        group_id: &str,
+        user_ids: &[String],
+    ) -> Result<Vec<String>, StoreError> {
         let mut added = Vec::new();
         for id in user_ids {
             let done = sqlx::query("INSERT INTO group_members (group_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING")
@@ -282,7 +322,11 @@ impl Tx for SqliteTx {
         Ok(added)
     }
 
-    async fn remove_members(&mut self, group_id: &str, user_ids: &[String]) -> Result<Vec<String>, StoreError> {
+    async fn remove_members(
+        &mut self,
+        group_id: &str,
+        user_ids: &[String],
+    ) -> Result<Vec<String>, StoreError> {
         let mut removed = Vec::new();
         for id in user_ids {
             let done = sqlx::query("DELETE FROM group_members WHERE group_id = ? AND user_id = ?")

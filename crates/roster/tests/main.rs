@@ -1,0 +1,6 @@
+//! Roster's integration tests: one binary, each test against a real server on port 0 with a
+//! fresh database.
+
+mod support;
+
+mod smoke;

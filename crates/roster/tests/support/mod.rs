@@ -1,0 +1,408 @@
+//! The test harness: a real Roster server on port 0 over a fresh SQLite file, and a client
+//! with request helpers. `spawn_app` runs the server in-process; `RosterProcess` runs the
+//! `roster` binary for what needs a process (signals, kill -9, restarts, the CLI).
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use directory::model::Profile;
+use directory::{Directory, Limits};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use server::{AppState, ServerConfig};
+use store::DatabaseUrl;
+use tokio::net::TcpListener;
+
+pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+pub const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+pub const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+pub const ENTERPRISE_USER: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Assert the status, showing the body when it is not the expected one.
+    #[track_caller]
+    pub fn expect(self, status: u16) -> Reply {
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected status; body: {}",
+            self.text
+        );
+        self
+    }
+
+    /// Assert a SCIM error with this status and scimType.
+    #[track_caller]
+    pub fn expect_error(self, status: u16, scim_type: Option<&str>) -> Reply {
+        let r = self.expect(status);
+        assert_eq!(
+            r.header("content-type"),
+            Some("application/scim+json"),
+            "{}",
+            r.text
+        );
+        assert_eq!(
+            r.body["schemas"],
+            json!(["urn:ietf:params:scim:api:messages:2.0:Error"]),
+            "{}",
+            r.text
+        );
+        assert_eq!(r.body["status"], json!(status.to_string()), "{}", r.text);
+        assert!(
+            r.body["detail"].as_str().is_some_and(|d| d.len() > 10),
+            "a detail a person can act on: {}",
+            r.text
+        );
+        assert_eq!(r.body["scimType"].as_str(), scim_type, "{}", r.text);
+        r
+    }
+}
+
+/// A client of one enterprise's SCIM API.
+#[derive(Clone)]
+pub struct Scim {
+    pub http: reqwest::Client,
+    /// e.g. http://127.0.0.1:PORT/scim/v2/enterprises/acme
+    pub base: String,
+    pub token: String,
+}
+
+impl Scim {
+    pub fn with_token(&self, token: &str) -> Scim {
+        Scim {
+            token: token.to_string(),
+            ..self.clone()
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// Send a request; `body` JSON is sent as `application/scim+json`.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let mut req = self
+            .http
+            .request(method, self.url(path))
+            .bearer_auth(&self.token);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        if let Some(b) = body {
+            req = req
+                .header("content-type", "application/scim+json")
+                .body(b.to_string());
+        }
+        let res = req.send().await.expect("request");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let text = res.text().await.expect("body");
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::Null)
+        };
+        Reply {
+            status,
+            headers,
+            body,
+            text,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.send(Method::GET, path, None, &[]).await
+    }
+    pub async fn post(&self, path: &str, body: &Value) -> Reply {
+        self.send(Method::POST, path, Some(body), &[]).await
+    }
+    pub async fn put(&self, path: &str, body: &Value) -> Reply {
+        self.send(Method::PUT, path, Some(body), &[]).await
+    }
+    pub async fn patch(&self, path: &str, body: &Value) -> Reply {
+        self.send(Method::PATCH, path, Some(body), &[]).await
+    }
+    pub async fn delete(&self, path: &str) -> Reply {
+        self.send(Method::DELETE, path, None, &[]).await
+    }
+
+    /// PATCH with these operations.
+    pub async fn patch_ops(&self, path: &str, ops: Value) -> Reply {
+        self.patch(path, &json!({ "schemas": [PATCH_OP], "Operations": ops }))
+            .await
+    }
+
+    /// Create a user the way Okta does and return its body (asserting 201).
+    pub async fn create_user(&self, user_name: &str) -> Value {
+        self.post("/Users", &okta_user(user_name))
+            .await
+            .expect(201)
+            .body
+    }
+
+    /// Create a group with these member ids and return its body (asserting 201).
+    pub async fn create_group(&self, name: &str, members: &[&str]) -> Value {
+        let members: Vec<Value> = members.iter().map(|m| json!({ "value": m })).collect();
+        self.post(
+            "/Groups",
+            &json!({ "schemas": [GROUP_SCHEMA], "displayName": name, "members": members }),
+        )
+        .await
+        .expect(201)
+        .body
+    }
+
+    /// The member ids of a group, as GET returns them.
+    pub async fn member_ids(&self, group_id: &str) -> Vec<String> {
+        let g = self
+            .get(&format!("/Groups/{group_id}"))
+            .await
+            .expect(200)
+            .body;
+        let mut ids: Vec<String> = g["members"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|m| m["value"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        ids.sort();
+        ids
+    }
+}
+
+/// The body Okta's "Push New Users" sends.
+pub fn okta_user(user_name: &str) -> Value {
+    let local = user_name.split('@').next().unwrap_or(user_name);
+    json!({
+        "schemas": [USER_SCHEMA],
+        "userName": user_name,
+        "name": { "givenName": local, "familyName": "Tester" },
+        "emails": [{ "primary": true, "value": user_name, "type": "work" }],
+        "displayName": format!("{local} Tester"),
+        "locale": "en-US",
+        "externalId": format!("00u{}", local.len()),
+        "groups": [],
+        "password": "Sup3rSecret!",
+        "active": true
+    })
+}
+
+/// An in-process server over a fresh SQLite file, with one `github-emu` enterprise `acme`.
+pub struct TestApp {
+    pub addr: std::net::SocketAddr,
+    pub scim: Scim,
+    pub directory: Arc<Directory>,
+    pub dir: tempfile::TempDir,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl TestApp {
+    pub fn root(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Another enterprise on the same server, with its own token.
+    pub async fn enterprise(&self, slug: &str, short_code: &str, profile: Profile) -> Scim {
+        let (e, issued) = self
+            .directory
+            .create_enterprise(slug, short_code, profile)
+            .await
+            .expect("enterprise");
+        Scim {
+            http: self.scim.http.clone(),
+            base: format!("{}{}", self.root(), e.scim_base_path()),
+            token: issued.secret,
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(Profile::GithubEmu, ServerConfig::default()).await
+}
+
+pub async fn spawn_app_with(profile: Profile, config: ServerConfig) -> TestApp {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = DatabaseUrl::Sqlite(dir.path().join("roster.db"));
+    let store = store::open(&url).await.expect("store");
+    let directory = Arc::new(Directory::new(store, Limits::default()));
+    let (enterprise, issued) = directory
+        .create_enterprise("acme", "acme", profile)
+        .await
+        .expect("enterprise");
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let state = AppState {
+        directory: directory.clone(),
+        config: Arc::new(config),
+    };
+    tokio::spawn(async move {
+        let _ = server::serve(listener, state, async move {
+            let _ = rx.await;
+        })
+        .await;
+    });
+    let scim = Scim {
+        http: reqwest::Client::new(),
+        base: format!("http://{addr}{}", enterprise.scim_base_path()),
+        token: issued.secret,
+    };
+    TestApp {
+        addr,
+        scim,
+        directory,
+        dir,
+        shutdown: Some(tx),
+    }
+}
+
+/// The `roster` binary.
+pub fn roster_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_roster")
+}
+
+/// Run a `roster` CLI command to completion.
+pub fn roster_cli(args: &[&str]) -> std::process::Output {
+    Command::new(roster_bin())
+        .args(args)
+        .output()
+        .expect("run roster")
+}
+
+/// `roster serve` as a child process on port 0.
+pub struct RosterProcess {
+    pub child: Child,
+    pub addr: String,
+    /// Everything `serve` printed before it was ready.
+    pub banner: Vec<String>,
+}
+
+impl RosterProcess {
+    pub fn start(db: &Path) -> RosterProcess {
+        Self::start_with(db, &[])
+    }
+
+    pub fn start_with(db: &Path, extra: &[&str]) -> RosterProcess {
+        use std::io::{BufRead, BufReader};
+        let url = format!("sqlite://{}", db.display());
+        let mut child = Command::new(roster_bin())
+            .args(["serve", "--listen", "127.0.0.1:0", "--database", &url])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn roster serve");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let mut banner = Vec::new();
+        let mut addr = String::new();
+        for line in lines.by_ref() {
+            let line = line.expect("line");
+            if let Some(rest) = line.strip_prefix("Roster is listening on http://") {
+                addr = rest
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
+            }
+            let done = line.starts_with("(The token") || line.starts_with("(Tokens:");
+            banner.push(line);
+            if done {
+                break;
+            }
+        }
+        // Keep draining stdout so the child never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        assert!(!addr.is_empty(), "serve printed no address: {banner:?}");
+        RosterProcess {
+            child,
+            addr,
+            banner,
+        }
+    }
+
+    /// The token printed on first start, if any.
+    pub fn token(&self) -> Option<String> {
+        self.banner
+            .iter()
+            .find_map(|l| l.strip_prefix("SCIM token:").map(|t| t.trim().to_string()))
+    }
+
+    pub fn scim(&self, slug: &str, token: &str) -> Scim {
+        Scim {
+            http: reqwest::Client::new(),
+            base: format!("http://{}/scim/v2/enterprises/{slug}", self.addr),
+            token: token.to_string(),
+        }
+    }
+
+    pub async fn wait_healthy(&self) {
+        let url = format!("http://{}/healthz", self.addr);
+        for _ in 0..100 {
+            if reqwest::get(&url).await.is_ok_and(|r| r.status() == 200) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("roster serve never became healthy");
+    }
+
+    pub fn kill9(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// SIGTERM, then the exit status.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill -TERM");
+        self.child.wait().expect("wait")
+    }
+}
+
+impl Drop for RosterProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn db_path(dir: &tempfile::TempDir) -> PathBuf {
+    dir.path().join("roster.db")
+}
