@@ -3,4 +3,7 @@
 
 mod support;
 
+mod cli;
+mod process;
+mod races;
 mod smoke;
