@@ -4,6 +4,7 @@
 mod support;
 
 mod cli;
+mod okta;
 mod process;
 mod races;
 mod smoke;
