@@ -41,16 +41,16 @@ impl Actor {
         }
     }
 
+    /// An event by this actor; `target` is (type, id, name).
     pub fn event(
         &self,
         enterprise_id: i64,
         action: &'static str,
-        target_type: &'static str,
-        target_id: &str,
-        target_name: Option<&str>,
+        target: (&'static str, &str, Option<&str>),
         at: OffsetDateTime,
         data: Value,
     ) -> AuditEvent {
+        let (target_type, target_id, target_name) = target;
         AuditEvent {
             enterprise_id,
             action,

@@ -79,18 +79,14 @@ impl Directory {
             actor.event(
                 enterprise.id,
                 audit::BUSINESS_CREATE,
-                "enterprise",
-                slug,
-                Some(slug),
+                ("enterprise", slug, Some(slug)),
                 at,
                 json!({ "short_code": short_code, "profile": profile.as_str() }),
             ),
             actor.event(
                 enterprise.id,
                 audit::TOKEN_CREATE,
-                "token",
-                &issued.token.id,
-                Some(&issued.token.owner),
+                ("token", &issued.token.id, Some(&issued.token.owner)),
                 at,
                 json!({ "scopes": ["scim:enterprise"] }),
             ),
@@ -127,7 +123,7 @@ impl Directory {
         tx.insert_token(&issued.token, &hash_secret(&issued.secret))
             .await?;
         let scopes: Vec<&str> = issued.token.scopes.iter().map(|s| s.as_str()).collect();
-        tx.append_audit(&[Actor::cli().event(enterprise.id, audit::TOKEN_CREATE, "token", &issued.token.id, Some(&issued.token.owner), at, json!({ "scopes": scopes, "expires_at": issued.token.expires_at.map(crate::render::timestamp) }))])
+        tx.append_audit(&[Actor::cli().event(enterprise.id, audit::TOKEN_CREATE, ("token", &issued.token.id, Some(&issued.token.owner)), at, json!({ "scopes": scopes, "expires_at": issued.token.expires_at.map(crate::render::timestamp) }))])
             .await?;
         tx.commit().await?;
         Ok(issued)
@@ -172,9 +168,7 @@ impl Directory {
         tx.append_audit(&[Actor::cli().event(
             token.enterprise_id,
             audit::TOKEN_REVOKE,
-            "token",
-            id,
-            Some(&token.owner),
+            ("token", id, Some(&token.owner)),
             at,
             json!({}),
         )])

@@ -114,9 +114,7 @@ impl MemberDelta {
             caller.actor.event(
                 group.enterprise_id,
                 action,
-                "group",
-                &group.id,
-                Some(&group.display_name),
+                ("group", &group.id, Some(&group.display_name)),
                 group.last_modified,
                 json!({ "user_id": user }),
             )
@@ -220,9 +218,7 @@ impl Directory {
         let mut events = vec![caller.actor.event(
             group.enterprise_id,
             audit::EXTERNAL_GROUP_PROVISION,
-            "group",
-            &group.id,
-            Some(&group.display_name),
+            ("group", &group.id, Some(&group.display_name)),
             at,
             json!({ "external_id": group.external_id }),
         )];
@@ -390,9 +386,7 @@ impl Directory {
             events.push(caller.actor.event(
                 enterprise_id,
                 audit::EXTERNAL_GROUP_UPDATE,
-                "group",
-                &group.id,
-                Some(&group.display_name),
+                ("group", &group.id, Some(&group.display_name)),
                 at,
                 json!({ "previous_display_name": current.display_name }),
             ));
@@ -431,9 +425,7 @@ impl Directory {
             events.push(caller.actor.event(
                 enterprise_id,
                 audit::EXTERNAL_GROUP_DELETE,
-                "group",
-                id,
-                Some(&current.display_name),
+                ("group", id, Some(&current.display_name)),
                 at,
                 json!({}),
             ));

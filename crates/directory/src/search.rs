@@ -59,31 +59,32 @@ impl Directory {
 
         let mut resources = Vec::new();
         let mut left = count;
-        if start <= users_total && left > 0 {
-            if let Some(filter) = as_filter(&users_filter) {
-                let query = ListQuery {
-                    resource_type: user_rt,
-                    filter,
-                    start_index: start,
-                    count: left,
-                };
-                let page = self.store.users(caller.enterprise.id, &query).await?;
-                left -= page.items.len() as u64;
-                resources.extend(self.render_users(caller, page.items, &opts).await?);
-            }
+        if start <= users_total
+            && left > 0
+            && let Some(filter) = as_filter(&users_filter)
+        {
+            let query = ListQuery {
+                resource_type: user_rt,
+                filter,
+                start_index: start,
+                count: left,
+            };
+            let page = self.store.users(caller.enterprise.id, &query).await?;
+            left -= page.items.len() as u64;
+            resources.extend(self.render_users(caller, page.items, &opts).await?);
         }
-        if left > 0 && groups_total > 0 {
-            if let Some(filter) = as_filter(&groups_filter) {
-                let group_start = start.saturating_sub(users_total).max(1);
-                let query = ListQuery {
-                    resource_type: group_rt,
-                    filter,
-                    start_index: group_start,
-                    count: left,
-                };
-                let page = self.store.groups(caller.enterprise.id, &query).await?;
-                resources.extend(self.render_groups(caller, page.items, &opts).await?);
-            }
+        if left > 0
+            && groups_total > 0
+            && let Some(filter) = as_filter(&groups_filter)
+        {
+            let query = ListQuery {
+                resource_type: group_rt,
+                filter,
+                start_index: start.saturating_sub(users_total).max(1),
+                count: left,
+            };
+            let page = self.store.groups(caller.enterprise.id, &query).await?;
+            resources.extend(self.render_groups(caller, page.items, &opts).await?);
         }
         Ok(scim::list::list_response(
             resources,

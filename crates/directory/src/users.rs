@@ -111,9 +111,7 @@ fn transition_events(
         actor.event(
             user.enterprise_id,
             action,
-            "user",
-            &user.id,
-            Some(&user.handle),
+            ("user", &user.id, Some(&user.handle)),
             user.last_modified,
             json!({ "user_name": user.user_name }),
         )
@@ -171,18 +169,14 @@ impl Directory {
             caller.actor.event(
                 user.enterprise_id,
                 audit::USER_CREATE,
-                "user",
-                &user.id,
-                Some(&user.handle),
+                ("user", &user.id, Some(&user.handle)),
                 at,
                 json!({ "user_name": user.user_name }),
             ),
             caller.actor.event(
                 user.enterprise_id,
                 audit::EXTERNAL_IDENTITY_PROVISION,
-                "user",
-                &user.id,
-                Some(&user.handle),
+                ("user", &user.id, Some(&user.handle)),
                 at,
                 json!({ "user_name": user.user_name, "external_id": user.external_id }),
             ),
@@ -338,9 +332,7 @@ impl Directory {
         let mut events = vec![caller.actor.event(
             enterprise.id,
             audit::EXTERNAL_IDENTITY_UPDATE,
-            "user",
-            &user.id,
-            Some(&user.handle),
+            ("user", &user.id, Some(&user.handle)),
             at,
             json!({ "user_name": user.user_name }),
         )];
@@ -384,9 +376,7 @@ impl Directory {
                     caller.actor.event(
                         enterprise.id,
                         audit::EXTERNAL_GROUP_REMOVE_MEMBER,
-                        "group",
-                        g,
-                        None,
+                        ("group", g, None),
                         at,
                         json!({ "user_id": id, "user": current.handle }),
                     )
@@ -395,18 +385,14 @@ impl Directory {
             events.push(caller.actor.event(
                 enterprise.id,
                 audit::EXTERNAL_IDENTITY_DEPROVISION,
-                "user",
-                id,
-                Some(&current.handle),
+                ("user", id, Some(&current.handle)),
                 at,
                 json!({ "user_name": current.user_name }),
             ));
             events.push(caller.actor.event(
                 enterprise.id,
                 audit::USER_DELETE,
-                "user",
-                id,
-                Some(&current.handle),
+                ("user", id, Some(&current.handle)),
                 at,
                 json!({}),
             ));

@@ -19,7 +19,7 @@ pub struct ResourcePath {
     pub id: String,
 }
 
-pub fn header<'h>(headers: &'h HeaderMap, name: header::HeaderName) -> Option<&'h str> {
+pub fn header(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 

@@ -188,11 +188,11 @@ impl Store for SqliteStore {
     }
 
     async fn token_by_hash(&self, hash: &str) -> Result<Option<(Token, Enterprise)>, StoreError> {
-        let row = sqlx::query(AssertSqlSafe(format!(
+        let row = sqlx::query(
             "SELECT t.id, t.enterprise_id, t.owner, t.scopes, t.created, t.expires_at, t.revoked_at, t.last_used_at, \
              e.id AS e_id, e.slug, e.short_code, e.profile, e.created AS e_created \
-             FROM tokens t JOIN enterprises e ON e.id = t.enterprise_id WHERE t.secret_hash = ?"
-        )))
+             FROM tokens t JOIN enterprises e ON e.id = t.enterprise_id WHERE t.secret_hash = ?",
+        )
         .bind(hash)
         .fetch_optional(&self.readers)
         .await
