@@ -4,6 +4,7 @@
 mod support;
 
 mod cli;
+mod emu_rules;
 mod okta;
 mod process;
 mod races;
