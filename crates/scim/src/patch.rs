@@ -561,8 +561,10 @@ fn kind_of(v: &Value) -> &'static str {
 /// Check and coerce one value of `attr` (an element, for a multi-valued attribute). Booleans
 /// accept `"true"`/`"false"` in any case; strings accept numbers; integers and decimals accept
 /// numeric strings; complex attributes get canonical sub-attribute names, read-only
-/// sub-attributes dropped, and a bare scalar becomes `{"value": …}` when there is a `value`
-/// sub-attribute (Entra's manager). Nulls inside objects are kept (they clear on merge).
+/// sub-attributes dropped, and a bare scalar becomes `{"value": …}` for a single-valued
+/// attribute with a `value` sub-attribute (Entra's manager); elements of a multi-valued one
+/// (`emails: "x"`) must be objects, as POST and PUT require. Nulls inside objects are kept (they
+/// clear on merge).
 fn coerce(attr: &Attribute, shown: &str, v: &Value) -> Result<Value, ScimError> {
     let wrong = |expected: &str| {
         Err(ScimError::InvalidValue(format!(
@@ -577,7 +579,9 @@ fn coerce(attr: &Attribute, shown: &str, v: &Value) -> Result<Value, ScimError> 
                 Value::Array(a) if !attr.multi_valued && a.len() == 1 => {
                     return coerce(attr, shown, &a[0]);
                 }
-                Value::String(_) | Value::Number(_) if attr.sub("value").is_some() => {
+                Value::String(_) | Value::Number(_)
+                    if !attr.multi_valued && attr.sub("value").is_some() =>
+                {
                     let mut m = Map::new();
                     if let Some(sa) = attr.sub("value") {
                         m.insert(
@@ -1420,6 +1424,15 @@ mod tests {
                            "value": [{"value": "m2", "displayName": "Boss"}]}]),
         );
         assert_eq!(d[ENTERPRISE_URN]["manager"], json!({"value": "m2"}));
+    }
+
+    #[test]
+    fn a_bare_string_is_not_an_element_of_a_multi_valued_attribute() {
+        // POST and PUT refuse `emails: "x"`; PATCH must not store it as `[{"value": "x"}]`.
+        for value in [json!("x@example.com"), json!(["x@example.com"])] {
+            let e = err(json!([{"op": "replace", "path": "emails", "value": value}]));
+            assert!(matches!(e, ScimError::InvalidValue(_)), "{e:?}");
+        }
     }
 
     // --- no-path add / replace --------------------------------------------------------------
