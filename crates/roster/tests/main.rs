@@ -3,6 +3,7 @@
 
 mod support;
 
+mod bad_input;
 mod cli;
 mod emu_rules;
 mod okta;
