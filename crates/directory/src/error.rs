@@ -61,3 +61,33 @@ impl From<StoreError> for DirectoryError {
         }
     }
 }
+
+impl DirectoryError {
+    /// The HTTP status and RFC 7644 §3.12 body of this error: what a client is told, whether
+    /// in a response of its own or inside a bulk response.
+    pub fn status_and_body(&self) -> (u16, serde_json::Value) {
+        use scim::error::error_body;
+        match self {
+            DirectoryError::Scim(e) => (e.status(), e.to_body()),
+            DirectoryError::Unauthenticated(d) => (401, error_body(401, None, d)),
+            DirectoryError::Forbidden(d) => (403, error_body(403, None, d)),
+            DirectoryError::Refused(d) => (400, error_body(400, None, d)),
+            DirectoryError::Contention(_) => (
+                503,
+                error_body(
+                    503,
+                    None,
+                    "the resource is being changed by many requests at once; retry shortly",
+                ),
+            ),
+            DirectoryError::Internal(_) => (
+                500,
+                error_body(
+                    500,
+                    None,
+                    "Roster could not complete the request because of an internal error; it changed nothing. The server log has the details.",
+                ),
+            ),
+        }
+    }
+}

@@ -3,6 +3,7 @@
 //! every rule inside one store transaction; it never sees HTTP or SQL.
 
 pub mod audit;
+pub mod bulk;
 pub mod directory;
 pub mod enterprises;
 pub mod error;

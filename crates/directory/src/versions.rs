@@ -41,3 +41,10 @@ mod tests {
         assert!(check_if_match(Some("W/\"2\""), 3).is_err());
     }
 }
+
+/// The version a rendered resource carries in `meta.version` (`W/"7"`).
+pub fn version_of(body: &serde_json::Value) -> Option<i64> {
+    body.pointer("/meta/version")
+        .and_then(serde_json::Value::as_str)
+        .and_then(|v| v.trim_start_matches("W/").trim_matches('"').parse().ok())
+}

@@ -5,8 +5,11 @@ mod support;
 
 mod auth;
 mod bad_input;
+mod bulk;
 mod cli;
+mod discovery;
 mod emu_rules;
+mod entra;
 mod okta;
 mod process;
 mod races;

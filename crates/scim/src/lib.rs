@@ -2,6 +2,7 @@
 //! definitions, the filter grammar and its in-memory evaluator, the PATCH engine, attribute
 //! projection, list/search requests and protocol errors.
 
+pub mod bulk;
 pub mod definitions;
 pub mod discovery;
 pub mod error;

@@ -37,38 +37,29 @@ pub fn status_error(status: StatusCode, detail: &str) -> Response {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        match self.0 {
-            DirectoryError::Scim(e) => {
-                let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
-                scim_json(status, &e.to_body())
+        match &self.0 {
+            DirectoryError::Contention(detail) => {
+                tracing::warn!(%detail, "gave up after repeated write conflicts")
             }
-            DirectoryError::Unauthenticated(detail) => {
-                let mut r = status_error(StatusCode::UNAUTHORIZED, &detail);
+            DirectoryError::Internal(detail) => tracing::error!(%detail, "internal error"),
+            _ => {}
+        }
+        let (status, body) = self.0.status_and_body();
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut r = scim_json(status, &body);
+        match self.0 {
+            DirectoryError::Unauthenticated(_) => {
                 r.headers_mut().insert(
                     header::WWW_AUTHENTICATE,
                     HeaderValue::from_static("Bearer realm=\"roster\""),
                 );
-                r
             }
-            DirectoryError::Forbidden(detail) => status_error(StatusCode::FORBIDDEN, &detail),
-            DirectoryError::Refused(detail) => status_error(StatusCode::BAD_REQUEST, &detail),
-            DirectoryError::Contention(detail) => {
-                tracing::warn!(%detail, "gave up after repeated write conflicts");
-                let mut r = status_error(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "the resource is being changed by many requests at once; retry shortly",
-                );
+            DirectoryError::Contention(_) => {
                 r.headers_mut()
                     .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-                r
             }
-            DirectoryError::Internal(detail) => {
-                tracing::error!(%detail, "internal error");
-                status_error(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "Roster could not complete the request because of an internal error; it changed nothing. The server log has the details.",
-                )
-            }
+            _ => {}
         }
+        r
     }
 }

@@ -25,7 +25,10 @@ pub struct DocPath {
 fn capabilities(s: &AppState) -> Capabilities {
     Capabilities {
         patch: true,
-        bulk: None,
+        bulk: Some((
+            u32::try_from(directory::bulk::MAX_BULK_OPERATIONS).unwrap_or(u32::MAX),
+            s.config.max_body_bytes as u64,
+        )),
         filter_max_results: u32::try_from(s.directory.limits().max_results).unwrap_or(u32::MAX),
         change_password: false,
         sort: false,

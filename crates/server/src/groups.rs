@@ -10,7 +10,7 @@ use crate::AppState;
 use crate::api_error::ApiError;
 use crate::body::ScimBody;
 use crate::caller::ScimCaller;
-use crate::reply::{self, no_content, resource, scim_json};
+use crate::reply::{no_content, resource, scim_json};
 use crate::search::{QueryPairs, read_options, search_request};
 use crate::users::{ResourcePath, header as header_str, not_modified};
 
@@ -47,7 +47,7 @@ pub async fn create(
     Ok(resource(
         StatusCode::CREATED,
         &group,
-        reply::version_of(&group).unwrap_or(1),
+        directory::versions::version_of(&group).unwrap_or(1),
     ))
 }
 

@@ -29,13 +29,6 @@ pub fn resource(status: StatusCode, body: &Value, version: i64) -> Response {
     r
 }
 
-/// The version a rendered resource carries in `meta.version` (`W/"7"`).
-pub fn version_of(body: &Value) -> Option<i64> {
-    body.pointer("/meta/version")
-        .and_then(Value::as_str)
-        .and_then(|v| v.trim_start_matches("W/").trim_matches('"').parse().ok())
-}
-
 pub fn no_content(version: Option<i64>) -> Response {
     let mut r = StatusCode::NO_CONTENT.into_response();
     if let Some(v) = version.and_then(|v| HeaderValue::from_str(&directory::versions::etag(v)).ok())

@@ -86,6 +86,10 @@ fn scim_routes() -> Router<AppState> {
             "/.search",
             post(crate::search_all::search).fallback(method_not_allowed),
         )
+        .route(
+            "/Bulk",
+            post(crate::search_all::bulk).fallback(method_not_allowed),
+        )
 }
 
 async fn not_found() -> Response {

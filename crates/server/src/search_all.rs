@@ -1,4 +1,5 @@
-//! `POST /.search` at the SCIM root: one search across Users and Groups (RFC 7644 §3.4.3).
+//! The requests addressed to the SCIM root: `POST /.search` across Users and Groups
+//! (RFC 7644 §3.4.3) and `POST /Bulk` (§3.7).
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -19,5 +20,16 @@ pub async fn search(
     Ok(scim_json(
         StatusCode::OK,
         &s.directory.search_all(&c, &request).await?,
+    ))
+}
+
+pub async fn bulk(
+    State(s): State<AppState>,
+    ScimCaller(c): ScimCaller,
+    ScimBody(body): ScimBody,
+) -> Result<Response, ApiError> {
+    Ok(scim_json(
+        StatusCode::OK,
+        &s.directory.bulk(&c, &body).await?,
     ))
 }

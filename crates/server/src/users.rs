@@ -9,7 +9,7 @@ use crate::AppState;
 use crate::api_error::ApiError;
 use crate::body::ScimBody;
 use crate::caller::ScimCaller;
-use crate::reply::{self, no_content, resource, scim_json};
+use crate::reply::{no_content, resource, scim_json};
 use crate::search::{QueryPairs, read_options, search_request};
 
 #[derive(Deserialize)]
@@ -70,7 +70,7 @@ pub async fn create(
     Ok(resource(
         StatusCode::CREATED,
         &user,
-        reply::version_of(&user).unwrap_or(1),
+        directory::versions::version_of(&user).unwrap_or(1),
     ))
 }
 
