@@ -189,7 +189,12 @@ async fn another_enterprise_token_never_sees_or_changes_this_one() {
     let uid = id_of(&user);
     let group = app.scim.create_group("Mine", &[&uid]).await;
     let gid = id_of(&group);
-    let user = app.scim.get(&format!("/Users/{uid}")).await.expect(200).body;
+    let user = app
+        .scim
+        .get(&format!("/Users/{uid}"))
+        .await
+        .expect(200)
+        .body;
 
     let other = app.enterprise("globex", "globex", Profile::GithubEmu).await;
     let theirs = other.create_user("theirs@example.com").await;

@@ -6,7 +6,9 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use server::ServerConfig;
 
-use crate::support::{GROUP_SCHEMA, Reply, Scim, USER_SCHEMA, okta_user, spawn_app, spawn_app_with};
+use crate::support::{
+    GROUP_SCHEMA, Reply, Scim, USER_SCHEMA, okta_user, spawn_app, spawn_app_with,
+};
 
 fn id_of(v: &Value) -> String {
     v["id"].as_str().expect("id").to_string()
@@ -56,7 +58,8 @@ async fn malformed_json_is_invalid_syntax() {
     let gid = id_of(&app.scim.create_group("G", &[&uid]).await);
     let before = snapshot(&app.scim).await;
 
-    let bad = r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"x@example.com","#;
+    let bad =
+        r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"x@example.com","#;
     for (method, path) in [
         (Method::POST, "/Users".to_string()),
         (Method::PUT, format!("/Users/{uid}")),
@@ -66,15 +69,27 @@ async fn malformed_json_is_invalid_syntax() {
         (Method::PATCH, format!("/Groups/{gid}")),
         (Method::POST, "/Users/.search".to_string()),
     ] {
-        let r = raw(&app.scim, method.clone(), &path, Some("application/scim+json"), bad)
-            .await
-            .expect_error(400, Some("invalidSyntax"));
+        let r = raw(
+            &app.scim,
+            method.clone(),
+            &path,
+            Some("application/scim+json"),
+            bad,
+        )
+        .await
+        .expect_error(400, Some("invalidSyntax"));
         assert!(!r.text.is_empty(), "{method} {path}");
     }
     // An empty body where one is needed.
-    raw(&app.scim, Method::POST, "/Users", Some("application/scim+json"), "")
-        .await
-        .expect_error(400, Some("invalidSyntax"));
+    raw(
+        &app.scim,
+        Method::POST,
+        "/Users",
+        Some("application/scim+json"),
+        "",
+    )
+    .await
+    .expect_error(400, Some("invalidSyntax"));
     assert_eq!(snapshot(&app.scim).await, before);
 }
 
@@ -250,7 +265,11 @@ async fn unknown_member_ids_are_refused_everywhere_and_patch_is_atomic() {
         )
         .await
         .expect_error(400, Some("invalidValue"));
-    assert!(r.text.contains(ghost), "the detail names the id: {}", r.text);
+    assert!(
+        r.text.contains(ghost),
+        "the detail names the id: {}",
+        r.text
+    );
 
     // A valid rename and add before the bad add: none of it applies.
     app.scim
@@ -292,7 +311,10 @@ async fn unknown_member_ids_are_refused_everywhere_and_patch_is_atomic() {
 
     assert_eq!(snapshot(&app.scim).await, before);
     assert_eq!(app.scim.member_ids(&gid).await, vec![a.clone()]);
-    assert_eq!(app.scim.get(&path).await.expect(200).body["meta"], group["meta"]);
+    assert_eq!(
+        app.scim.get(&path).await.expect(200).body["meta"],
+        group["meta"]
+    );
     // A user of another enterprise is not a user of this one.
     let other = app.enterprise("globex", "globex", Profile::GithubEmu).await;
     let foreign = id_of(&other.create_user("f@example.com").await);
@@ -343,7 +365,10 @@ async fn a_patch_whose_second_op_fails_applies_nothing() {
     }
     // A PATCH body without Operations.
     app.scim
-        .patch(&path, &json!({ "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"] }))
+        .patch(
+            &path,
+            &json!({ "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"] }),
+        )
         .await
         .expect_error(400, Some("invalidSyntax"));
     assert_eq!(app.scim.get(&path).await.expect(200).body, user);
@@ -409,10 +434,7 @@ async fn a_body_over_the_limit_is_413_and_changes_nothing() {
     let path = format!("/Users/{}", id_of(&user));
     let mut big = okta_user("big@example.com");
     big["displayName"] = json!("x".repeat(2000));
-    app.scim
-        .post("/Users", &big)
-        .await
-        .expect_error(413, None);
+    app.scim.post("/Users", &big).await.expect_error(413, None);
     let mut big_put = user.clone();
     big_put["displayName"] = json!("y".repeat(2000));
     app.scim.put(&path, &big_put).await.expect_error(413, None);
@@ -513,10 +535,7 @@ async fn unknown_endpoints_and_methods() {
         .post("/ServiceProviderConfig", &json!({}))
         .await
         .expect_error(405, None);
-    app.scim
-        .delete("/Users")
-        .await
-        .expect_error(405, None);
+    app.scim.delete("/Users").await.expect_error(405, None);
     app.scim
         .send(Method::PUT, "/Groups", Some(&json!({})), &[])
         .await
@@ -529,7 +548,10 @@ async fn if_match_is_compare_and_swap() {
     let app = spawn_app().await;
     let user = app.scim.create_user("etag@example.com").await;
     let path = format!("/Users/{}", id_of(&user));
-    let v1 = user["meta"]["version"].as_str().expect("version").to_string();
+    let v1 = user["meta"]["version"]
+        .as_str()
+        .expect("version")
+        .to_string();
 
     let r = app
         .scim
@@ -542,7 +564,10 @@ async fn if_match_is_compare_and_swap() {
         )
         .await
         .expect(200);
-    let v2 = r.body["meta"]["version"].as_str().expect("version").to_string();
+    let v2 = r.body["meta"]["version"]
+        .as_str()
+        .expect("version")
+        .to_string();
     assert_ne!(v1, v2);
     assert_eq!(r.header("etag"), Some(v2.as_str()));
     let current = r.body.clone();
@@ -577,7 +602,10 @@ async fn if_match_is_compare_and_swap() {
         .await
         .expect(200);
     assert_eq!(r.body["displayName"], "Lost");
-    let v3 = r.body["meta"]["version"].as_str().expect("version").to_string();
+    let v3 = r.body["meta"]["version"]
+        .as_str()
+        .expect("version")
+        .to_string();
     app.scim
         .send(Method::DELETE, &path, None, &[("if-match", &v3)])
         .await
@@ -586,7 +614,10 @@ async fn if_match_is_compare_and_swap() {
     // Groups too.
     let group = app.scim.create_group("Etag", &[]).await;
     let gpath = format!("/Groups/{}", id_of(&group));
-    let gv = group["meta"]["version"].as_str().expect("version").to_string();
+    let gv = group["meta"]["version"]
+        .as_str()
+        .expect("version")
+        .to_string();
     app.scim
         .send(
             Method::PATCH,
@@ -607,7 +638,10 @@ async fn if_match_is_compare_and_swap() {
         )
         .await
         .expect(204);
-    assert_eq!(app.scim.get(&gpath).await.expect(200).body["displayName"], "E2");
+    assert_eq!(
+        app.scim.get(&gpath).await.expect(200).body["displayName"],
+        "E2"
+    );
 }
 
 #[tokio::test]
@@ -615,7 +649,13 @@ async fn if_none_match_with_the_current_etag_is_304() {
     let app = spawn_app().await;
     let user = app.scim.create_user("cache@example.com").await;
     let path = format!("/Users/{}", id_of(&user));
-    let etag = app.scim.get(&path).await.expect(200).header("etag").map(str::to_string);
+    let etag = app
+        .scim
+        .get(&path)
+        .await
+        .expect(200)
+        .header("etag")
+        .map(str::to_string);
     let etag = etag.expect("ETag on GET");
     let r = app
         .scim
@@ -633,7 +673,10 @@ async fn if_none_match_with_the_current_etag_is_304() {
 
     let group = app.scim.create_group("Cached", &[]).await;
     let gpath = format!("/Groups/{}", id_of(&group));
-    let getag = group["meta"]["version"].as_str().expect("version").to_string();
+    let getag = group["meta"]["version"]
+        .as_str()
+        .expect("version")
+        .to_string();
     app.scim
         .send(Method::GET, &gpath, None, &[("if-none-match", &getag)])
         .await

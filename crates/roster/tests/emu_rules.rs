@@ -95,7 +95,11 @@ async fn handle_length_is_limited_to_39_with_the_suffix() {
     // What counts is the handle, not the userName: punctuation collapses.
     // 37 characters before the `@`, but `....` collapses to one `-`: a 34-character base.
     let collapsing = format!("{}....yyy@example.com", "x".repeat(30));
-    let r = app.scim.post("/Users", &okta_user(&collapsing)).await.expect(201);
+    let r = app
+        .scim
+        .post("/Users", &okta_user(&collapsing))
+        .await
+        .expect(201);
     assert_eq!(r.body["userName"], collapsing.as_str());
     // 35 characters that stay 35: over.
     let dotted = format!("{}c@example.com", "c.".repeat(17));
@@ -153,7 +157,11 @@ async fn user_name_is_immutable_under_github_emu() {
         .put(&path, &body)
         .await
         .expect_error(400, Some("mutability"));
-    assert!(r.body["detail"].as_str().is_some_and(|d| d.contains("userName")));
+    assert!(
+        r.body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("userName"))
+    );
 
     app.scim
         .patch_ops(
@@ -256,7 +264,10 @@ async fn every_github_role_spelling_is_accepted_and_returned_as_sent() {
         let roles = json!([{ "value": role, "primary": true }]);
         let r = app
             .scim
-            .post("/Users", &with_roles(&format!("role{i}@example.com"), roles))
+            .post(
+                "/Users",
+                &with_roles(&format!("role{i}@example.com"), roles),
+            )
             .await
             .expect(201);
         assert_eq!(r.body["roles"][0]["value"], *role, "{}", r.text);
