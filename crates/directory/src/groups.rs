@@ -18,7 +18,7 @@ use crate::directory::{Caller, Directory, ReadOptions, now, retrying};
 use crate::error::DirectoryError;
 use crate::model::{AuditEvent, IdpGroup, Member};
 use crate::render;
-use crate::store::{ListQuery, Tx};
+use crate::store::Tx;
 use crate::versions::check_if_match;
 
 /// The attribute Roster keeps outside the group document.
@@ -442,25 +442,17 @@ impl Directory {
         caller: &Caller,
         request: &SearchRequest,
     ) -> Result<Value, DirectoryError> {
-        let rt = self.group_type();
-        let filter = self.compile_filter(request.filter.as_deref(), rt)?;
-        let query = ListQuery {
-            resource_type: rt,
-            filter: filter.as_ref(),
-            start_index: request.start_index.max(1),
-            count: self.page_size(request.count),
-        };
-        let page = self.store.groups(caller.enterprise.id, &query).await?;
+        let listing = self.listing(request, self.group_type())?;
+        let page = self
+            .store
+            .groups(caller.enterprise.id, &listing.query())
+            .await?;
         let opts = ReadOptions {
             attributes: request.attributes.clone(),
             excluded: request.excluded_attributes.clone(),
         };
         let resources = self.render_groups(caller, page.items, &opts).await?;
-        Ok(scim::list::list_response(
-            resources,
-            page.total,
-            query.start_index,
-        ))
+        Ok(listing.response(resources, page.total, page.next.as_ref()))
     }
 }
 

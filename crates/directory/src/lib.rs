@@ -4,11 +4,13 @@
 
 pub mod audit;
 pub mod bulk;
+pub mod cursor;
 pub mod directory;
 pub mod enterprises;
 pub mod error;
 pub mod groups;
 pub mod handle;
+mod listing;
 pub mod model;
 pub mod render;
 pub mod roles;

@@ -159,4 +159,6 @@ pub struct AuditEvent {
 pub struct Page<T> {
     pub total: u64,
     pub items: Vec<T>,
+    /// Where the next page starts, when more results follow this one.
+    pub next: Option<crate::store::Position>,
 }

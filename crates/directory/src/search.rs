@@ -64,6 +64,8 @@ impl Directory {
             && let Some(filter) = as_filter(&users_filter)
         {
             let query = ListQuery {
+                sort: None,
+                after: None,
                 resource_type: user_rt,
                 filter,
                 start_index: start,
@@ -78,6 +80,8 @@ impl Directory {
             && let Some(filter) = as_filter(&groups_filter)
         {
             let query = ListQuery {
+                sort: None,
+                after: None,
                 resource_type: group_rt,
                 filter,
                 start_index: start.saturating_sub(users_total).max(1),
@@ -104,6 +108,8 @@ impl Directory {
             return Ok(0);
         };
         let query = ListQuery {
+            sort: None,
+            after: None,
             resource_type: rt,
             filter,
             start_index: 1,

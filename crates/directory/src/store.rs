@@ -3,7 +3,7 @@
 //! appends audit events there, and nothing is visible until [`Tx::commit`].
 
 use async_trait::async_trait;
-use scim::filter::Filter;
+use scim::filter::{AttrPath, Filter};
 use scim::schema::ResourceType;
 use time::OffsetDateTime;
 
@@ -41,9 +41,29 @@ pub enum StoreError {
 pub struct ListQuery<'a> {
     pub resource_type: &'a ResourceType,
     pub filter: Option<&'a Filter>,
-    /// 1-based.
+    /// Order by this attribute (then by creation order); `None`: creation order.
+    pub sort: Option<&'a SortKey>,
+    /// Cursor paging: start after this position (and ignore `start_index`).
+    pub after: Option<&'a Position>,
+    /// 1-based; used when `after` is `None`.
     pub start_index: u64,
     pub count: u64,
+}
+
+/// `sortBy`/`sortOrder`: a resolved singular attribute.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SortKey {
+    pub path: AttrPath,
+    pub descending: bool,
+}
+
+/// A place in a listing's order: the creation sequence number of a resource and, when the
+/// listing is sorted, its sort value (`Some(Null)` when it has none).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Position {
+    pub seq: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<serde_json::Value>,
 }
 
 /// A new enterprise as the store inserts it.

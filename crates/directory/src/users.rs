@@ -19,7 +19,6 @@ use crate::handle::{HandleError, MAX_HANDLE_LEN, handle_for};
 use crate::model::{AuditEvent, Enterprise, ManagedUser, Membership, Profile};
 use crate::render;
 use crate::roles::EnterpriseRole;
-use crate::store::ListQuery;
 use crate::versions::check_if_match;
 
 /// What the rules derive from a user document.
@@ -410,25 +409,17 @@ impl Directory {
         request: &SearchRequest,
     ) -> Result<Value, DirectoryError> {
         let rt = self.users_of(caller);
-        let filter = self.compile_filter(request.filter.as_deref(), rt)?;
-        let count = self.page_size(request.count);
-        let query = ListQuery {
-            resource_type: rt,
-            filter: filter.as_ref(),
-            start_index: request.start_index.max(1),
-            count,
-        };
-        let page = self.store.users(caller.enterprise.id, &query).await?;
+        let listing = self.listing(request, rt)?;
+        let page = self
+            .store
+            .users(caller.enterprise.id, &listing.query())
+            .await?;
         let opts = ReadOptions {
             attributes: request.attributes.clone(),
             excluded: request.excluded_attributes.clone(),
         };
         let resources = self.render_users(caller, page.items, &opts).await?;
-        Ok(scim::list::list_response(
-            resources,
-            page.total,
-            query.start_index,
-        ))
+        Ok(listing.response(resources, page.total, page.next.as_ref()))
     }
 
     pub(crate) fn compile_filter(

@@ -27,6 +27,14 @@ pub fn check_if_match(if_match: Option<&str>, current: i64) -> Result<(), ScimEr
     }
 }
 
+/// The version a rendered resource carries in `meta.version` (`W/"7"`).
+pub fn version_of(body: &serde_json::Value) -> Option<i64> {
+    body.pointer("/meta/version")
+        .and_then(serde_json::Value::as_str)
+        .and_then(|v| v.trim_start_matches("W/").trim_matches('"').parse().ok())
+}
+
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -40,11 +48,4 @@ mod tests {
         assert!(check_if_match(Some("W/\"1\", W/\"3\""), 3).is_ok());
         assert!(check_if_match(Some("W/\"2\""), 3).is_err());
     }
-}
-
-/// The version a rendered resource carries in `meta.version` (`W/"7"`).
-pub fn version_of(body: &serde_json::Value) -> Option<i64> {
-    body.pointer("/meta/version")
-        .and_then(serde_json::Value::as_str)
-        .and_then(|v| v.trim_start_matches("W/").trim_matches('"').parse().ok())
 }

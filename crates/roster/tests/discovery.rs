@@ -44,7 +44,7 @@ async fn service_provider_config_tells_what_roster_does() {
             .is_some_and(|n| n > 0)
     );
     assert_eq!(spc["changePassword"]["supported"], false);
-    assert_eq!(spc["sort"]["supported"], false);
+    assert_eq!(spc["sort"]["supported"], true);
     let schemes = spc["authenticationSchemes"].as_array().expect("schemes");
     assert_eq!(schemes[0]["type"], "oauthbearertoken");
     assert_eq!(spc["meta"]["resourceType"], "ServiceProviderConfig");

@@ -10,6 +10,7 @@ mod cli;
 mod discovery;
 mod emu_rules;
 mod entra;
+mod listing;
 mod okta;
 mod process;
 mod races;

@@ -22,6 +22,15 @@ pub struct Capabilities {
     pub change_password: bool,
     pub sort: bool,
     pub etag: bool,
+    /// RFC 9865 pagination: whether cursors are offered, the default and largest page.
+    pub pagination: Option<Pagination>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pagination {
+    pub cursor: bool,
+    pub default_page_size: u64,
+    pub max_page_size: u64,
 }
 
 /// The RFC 7643 §5 document; `location` is the full URL of `/ServiceProviderConfig`.
@@ -30,7 +39,7 @@ pub fn service_provider_config(location: &str, opts: &Capabilities) -> Value {
         Some((ops, size)) => (true, ops, size),
         None => (false, 0, 0),
     };
-    json!({
+    let mut doc = json!({
         "schemas": [SERVICE_PROVIDER_CONFIG_SCHEMA],
         "documentationUri": DOCUMENTATION_URI,
         "patch": { "supported": opts.patch },
@@ -56,7 +65,18 @@ pub fn service_provider_config(location: &str, opts: &Capabilities) -> Value {
             "resourceType": "ServiceProviderConfig",
             "location": location,
         },
-    })
+    });
+    if let Some(p) = &opts.pagination {
+        // Cursors are positions in a stable order, so they do not expire: no cursorTimeout.
+        doc["pagination"] = json!({
+            "cursor": p.cursor,
+            "index": true,
+            "defaultPaginationMethod": "index",
+            "defaultPageSize": p.default_page_size,
+            "maxPageSize": p.max_page_size,
+        });
+    }
+    doc
 }
 
 /// The RFC 7643 §6 document for one resource type; `base` is the SCIM base URL (no trailing `/`).
@@ -195,6 +215,7 @@ mod tests {
             change_password: false,
             sort: false,
             etag: true,
+            pagination: None,
         }
     }
 
@@ -229,6 +250,28 @@ mod tests {
         assert_eq!(
             doc["meta"],
             json!({"resourceType": "ServiceProviderConfig", "location": loc})
+        );
+    }
+
+    #[test]
+    fn pagination_is_advertised_when_offered() {
+        assert!(
+            service_provider_config("x", &caps())
+                .get("pagination")
+                .is_none()
+        );
+        let c = Capabilities {
+            pagination: Some(Pagination {
+                cursor: true,
+                default_page_size: 100,
+                max_page_size: 1000,
+            }),
+            ..caps()
+        };
+        let doc = service_provider_config("x", &c);
+        assert_eq!(
+            doc["pagination"],
+            json!({"cursor": true, "index": true, "defaultPaginationMethod": "index", "defaultPageSize": 100, "maxPageSize": 1000})
         );
     }
 

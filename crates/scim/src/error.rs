@@ -25,6 +25,9 @@ pub enum ScimError {
     /// 400 noTarget: a PATCH path with a value filter that matched nothing where a match is needed.
     #[error("{0}")]
     NoTarget(String),
+    /// 400 invalidCursor (RFC 9865): a `cursor` Roster did not issue, or issued for another query.
+    #[error("{0}")]
+    InvalidCursor(String),
     /// 400 tooMany: a request or filter over a budget.
     #[error("{0}")]
     TooMany(String),
@@ -56,6 +59,7 @@ impl ScimError {
             | ScimError::InvalidValue(_)
             | ScimError::Mutability(_)
             | ScimError::NoTarget(_)
+            | ScimError::InvalidCursor(_)
             | ScimError::TooMany(_) => 400,
             ScimError::Uniqueness(_) => 409,
             ScimError::NotFound(_) => 404,
@@ -73,6 +77,7 @@ impl ScimError {
             ScimError::InvalidValue(_) => Some("invalidValue"),
             ScimError::Mutability(_) => Some("mutability"),
             ScimError::NoTarget(_) => Some("noTarget"),
+            ScimError::InvalidCursor(_) => Some("invalidCursor"),
             ScimError::TooMany(_) => Some("tooMany"),
             ScimError::Uniqueness(_) => Some("uniqueness"),
             _ => None,
@@ -87,6 +92,7 @@ impl ScimError {
             | ScimError::InvalidValue(d)
             | ScimError::Mutability(d)
             | ScimError::NoTarget(d)
+            | ScimError::InvalidCursor(d)
             | ScimError::TooMany(d)
             | ScimError::Uniqueness(d)
             | ScimError::NotFound(d)

@@ -135,6 +135,25 @@ pub fn list_response(resources: Vec<Value>, total_results: u64, start_index: u64
     })
 }
 
+/// A ListResponse of cursor paging (RFC 9865 §2): `nextCursor` while more results follow, no
+/// `startIndex`.
+pub fn cursor_list_response(
+    resources: Vec<Value>,
+    total_results: u64,
+    next_cursor: Option<String>,
+) -> Value {
+    let mut body = json!({
+        "schemas": [LIST_RESPONSE_SCHEMA],
+        "totalResults": total_results,
+        "itemsPerPage": resources.len() as u64,
+        "Resources": resources,
+    });
+    if let Some(c) = next_cursor {
+        body["nextCursor"] = Value::String(c);
+    }
+    body
+}
+
 fn start_index(n: i128) -> u64 {
     u64::try_from(n.max(1)).unwrap_or(u64::MAX)
 }

@@ -5,7 +5,9 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use scim::discovery::{Capabilities, resource_type_json, schema_json, service_provider_config};
+use scim::discovery::{
+    Capabilities, Pagination, resource_type_json, schema_json, service_provider_config,
+};
 use scim::list::list_response;
 use scim::schema::{ResourceType, Schema};
 use serde::Deserialize;
@@ -31,8 +33,13 @@ fn capabilities(s: &AppState) -> Capabilities {
         )),
         filter_max_results: u32::try_from(s.directory.limits().max_results).unwrap_or(u32::MAX),
         change_password: false,
-        sort: false,
+        sort: true,
         etag: true,
+        pagination: Some(Pagination {
+            cursor: true,
+            default_page_size: s.directory.limits().default_count,
+            max_page_size: s.directory.limits().max_results,
+        }),
     }
 }
 

@@ -72,6 +72,35 @@ pub(crate) fn compile(
     Ok((sql, c.params))
 }
 
+/// The SQL expression to order by for a singular attribute (lower-cased when the attribute is
+/// not case-exact, so the order matches what case-insensitive comparison means).
+pub(crate) fn sort_expression(
+    path: &AttrPath,
+    table: Table,
+    rt: &ResourceType,
+) -> Result<String, StoreError> {
+    let mut c = Compiler {
+        table,
+        rt,
+        params: Vec::new(),
+        aliases: 0,
+    };
+    let op = c.operand(path, &Scope::Root)?.ok_or_else(|| {
+        unsupported(format!(
+            "cannot sort by the multi-valued attribute '{path}'"
+        ))
+    })?;
+    let text = matches!(
+        op.ty,
+        AttrType::String | AttrType::Reference | AttrType::Binary
+    );
+    Ok(if text && !op.case_exact && !op.folded {
+        format!("lower({})", op.sql)
+    } else {
+        op.sql
+    })
+}
+
 fn unsupported(detail: String) -> StoreError {
     StoreError::UnsupportedFilter(detail)
 }

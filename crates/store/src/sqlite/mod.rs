@@ -3,6 +3,7 @@
 //! `synchronous=FULL` so an acknowledged write is on disk.
 
 mod filter_sql;
+mod order;
 mod rows;
 mod tx;
 
@@ -20,6 +21,7 @@ use sqlx::{AssertSqlSafe, Row};
 
 use crate::migrations;
 use filter_sql::{Table, compile};
+use order::Order;
 use rows::{backend, enterprise_from, group_from, token_from, user_from};
 
 const ENTERPRISE_COLUMNS: &str = "id, slug, short_code, profile, created";
@@ -96,27 +98,46 @@ impl SqliteStore {
             return Ok(Page {
                 total: total as u64,
                 items: Vec::new(),
+                next: None,
             });
         }
+        let order = Order::new(query, table)?;
+        let (after_sql, after_params) = order.after(query.after);
         let sql = format!(
-            "SELECT {columns} FROM {name} WHERE enterprise_id = ? AND ({condition}) ORDER BY seq LIMIT ? OFFSET ?"
+            "SELECT {columns}, seq AS list_seq, {key} AS list_key FROM {name} \
+             WHERE enterprise_id = ? AND ({condition}) AND {after_sql} ORDER BY {order_by} LIMIT ? OFFSET ?",
+            key = order.key_json(),
+            order_by = order.order_by(),
         );
         let mut q = sqlx::query(AssertSqlSafe(sql)).bind(enterprise_id);
-        for p in &params {
+        for p in params.iter().chain(after_params.iter()) {
             q = p.bind(q);
         }
-        let offset = i64::try_from(query.start_index.saturating_sub(1)).unwrap_or(i64::MAX);
-        let limit = i64::try_from(query.count).unwrap_or(i64::MAX);
-        let rows = q
+        let offset = if query.after.is_some() {
+            0
+        } else {
+            query.start_index.saturating_sub(1)
+        };
+        let offset = i64::try_from(offset).unwrap_or(i64::MAX);
+        // One more row than asked tells whether a next page exists.
+        let limit = i64::try_from(query.count.saturating_add(1)).unwrap_or(i64::MAX);
+        let mut rows = q
             .bind(limit)
             .bind(offset)
             .fetch_all(&self.readers)
             .await
             .map_err(backend)?;
+        let more = rows.len() as u64 > query.count;
+        rows.truncate(usize::try_from(query.count).unwrap_or(usize::MAX));
+        let next = match (more, rows.last()) {
+            (true, Some(last)) => Some(order.position(last)?),
+            _ => None,
+        };
         let items = rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?;
         Ok(Page {
             total: total as u64,
             items,
+            next,
         })
     }
 }
