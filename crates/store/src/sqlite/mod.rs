@@ -3,12 +3,14 @@
 //! `synchronous=FULL` so an acknowledged write is on disk.
 
 mod filter_sql;
+mod group_commit;
 mod order;
 mod rows;
 mod tx;
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -17,10 +19,11 @@ use directory::store::{ListQuery, Store, StoreError, Tx};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{AssertSqlSafe, Row};
+use sqlx::{AssertSqlSafe, Connection, Row, SqliteConnection};
 
 use crate::migrations;
 use filter_sql::{Table, compile};
+use group_commit::Writer;
 use order::Order;
 use rows::{backend, enterprise_from, group_from, token_from, user_from};
 
@@ -32,7 +35,7 @@ pub(crate) const GROUP_COLUMNS: &str =
     "id, enterprise_id, display_name, external_id, doc, version, created, last_modified";
 
 pub struct SqliteStore {
-    writer: SqlitePool,
+    writer: Arc<Writer>,
     readers: SqlitePool,
 }
 
@@ -52,14 +55,11 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .min_connections(1)
-            .acquire_timeout(Duration::from_secs(60))
-            .connect_with(options.clone())
+        let mut conn = SqliteConnection::connect_with(&options)
             .await
             .map_err(|e| StoreError::Backend(format!("cannot open {}: {e}", path.display())))?;
-        migrate(&writer).await?;
+        migrate(&mut conn).await?;
+        let writer = Writer::new(conn);
         let readers = SqlitePoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(60))
@@ -143,13 +143,13 @@ impl SqliteStore {
 }
 
 /// Apply the migrations not yet applied, each with its `schema_migrations` row.
-async fn migrate(pool: &SqlitePool) -> Result<(), StoreError> {
+async fn migrate(conn: &mut SqliteConnection) -> Result<(), StoreError> {
     sqlx::query("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at INTEGER NOT NULL)")
-        .execute(pool)
+        .execute(&mut *conn)
         .await
         .map_err(backend)?;
     for (version, description, sql) in migrations::SQLITE {
-        let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(backend)?;
+        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(backend)?;
         let done: Option<i64> =
             sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = ?")
                 .bind(version)
@@ -179,12 +179,8 @@ async fn migrate(pool: &SqlitePool) -> Result<(), StoreError> {
 #[async_trait]
 impl Store for SqliteStore {
     async fn begin(&self) -> Result<Box<dyn Tx>, StoreError> {
-        let tx = self
-            .writer
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(backend)?;
-        Ok(Box::new(tx::SqliteTx { tx }))
+        let turn = self.writer.begin().await?;
+        Ok(Box::new(tx::SqliteTx { turn }))
     }
 
     async fn enterprise_by_slug(&self, slug: &str) -> Result<Option<Enterprise>, StoreError> {

@@ -3,14 +3,15 @@
 use async_trait::async_trait;
 use directory::model::{AuditEvent, Enterprise, IdpGroup, ManagedUser, Token};
 use directory::store::{NewEnterprise, StoreError, Tx, UniqueKey};
-use sqlx::{AssertSqlSafe, Row, Sqlite, Transaction};
+use sqlx::{AssertSqlSafe, Row};
 use time::OffsetDateTime;
 
+use super::group_commit::WriteTurn;
 use super::rows::{backend, group_from, micros, scopes_to_text, token_from, user_from};
 use super::{GROUP_COLUMNS, USER_COLUMNS};
 
 pub(crate) struct SqliteTx {
-    pub(crate) tx: Transaction<'static, Sqlite>,
+    pub(crate) turn: WriteTurn,
 }
 
 /// Translate a uniqueness violation into the rule it broke; other errors stay backend errors.
@@ -54,7 +55,7 @@ impl Tx for SqliteTx {
             .bind(lower(&e.short_code))
             .bind(e.profile.as_str())
             .bind(micros(e.created))
-            .fetch_one(&mut *self.tx)
+            .fetch_one(self.turn.conn()?)
             .await
             .map_err(write_error)?
             .try_get(0)
@@ -77,7 +78,7 @@ impl Tx for SqliteTx {
             .bind(scopes_to_text(&t.scopes))
             .bind(micros(t.created))
             .bind(t.expires_at.map(micros))
-            .execute(&mut *self.tx)
+            .execute(self.turn.conn()?)
             .await
             .map_err(write_error)?;
         Ok(())
@@ -91,7 +92,7 @@ impl Tx for SqliteTx {
         let row = sqlx::query("UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ? RETURNING id, enterprise_id, owner, scopes, created, expires_at, revoked_at, last_used_at")
             .bind(micros(at))
             .bind(id)
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.turn.conn()?)
             .await
             .map_err(backend)?;
         row.as_ref().map(token_from).transpose()
@@ -101,7 +102,7 @@ impl Tx for SqliteTx {
         sqlx::query("UPDATE tokens SET last_used_at = ? WHERE id = ?")
             .bind(micros(at))
             .bind(id)
-            .execute(&mut *self.tx)
+            .execute(self.turn.conn()?)
             .await
             .map_err(backend)?;
         Ok(())
@@ -117,7 +118,7 @@ impl Tx for SqliteTx {
         )))
         .bind(enterprise_id)
         .bind(id)
-        .fetch_optional(&mut *self.tx)
+        .fetch_optional(self.turn.conn()?)
         .await
         .map_err(backend)?;
         row.as_ref().map(user_from).transpose()
@@ -142,7 +143,7 @@ impl Tx for SqliteTx {
         .bind(u.version)
         .bind(micros(u.created))
         .bind(micros(u.last_modified))
-        .execute(&mut *self.tx)
+        .execute(self.turn.conn()?)
         .await
         .map_err(write_error)?;
         Ok(())
@@ -171,7 +172,7 @@ impl Tx for SqliteTx {
         .bind(u.enterprise_id)
         .bind(&u.id)
         .bind(expected_version)
-        .execute(&mut *self.tx)
+        .execute(self.turn.conn()?)
         .await
         .map_err(write_error)?;
         Ok(done.rows_affected() == 1)
@@ -186,13 +187,13 @@ impl Tx for SqliteTx {
         let groups: Vec<String> =
             sqlx::query_scalar("DELETE FROM group_members WHERE user_id = ? RETURNING group_id")
                 .bind(id)
-                .fetch_all(&mut *self.tx)
+                .fetch_all(self.turn.conn()?)
                 .await
                 .map_err(backend)?;
         sqlx::query("DELETE FROM users WHERE enterprise_id = ? AND id = ?")
             .bind(enterprise_id)
             .bind(id)
-            .execute(&mut *self.tx)
+            .execute(self.turn.conn()?)
             .await
             .map_err(backend)?;
         sqlx::query(
@@ -201,7 +202,7 @@ impl Tx for SqliteTx {
         .bind(id)
         .bind(enterprise_id)
         .bind(micros(at))
-        .execute(&mut *self.tx)
+        .execute(self.turn.conn()?)
         .await
         .map_err(backend)?;
         Ok(groups)
@@ -222,7 +223,7 @@ impl Tx for SqliteTx {
             for id in chunk {
                 q = q.bind(id);
             }
-            let rows: Vec<String> = q.fetch_all(&mut *self.tx).await.map_err(backend)?;
+            let rows: Vec<String> = q.fetch_all(self.turn.conn()?).await.map_err(backend)?;
             found.extend(rows);
         }
         Ok(found)
@@ -238,7 +239,7 @@ impl Tx for SqliteTx {
         )))
         .bind(enterprise_id)
         .bind(id)
-        .fetch_optional(&mut *self.tx)
+        .fetch_optional(self.turn.conn()?)
         .await
         .map_err(backend)?;
         row.as_ref().map(group_from).transpose()
@@ -257,7 +258,7 @@ impl Tx for SqliteTx {
         .bind(g.version)
         .bind(micros(g.created))
         .bind(micros(g.last_modified))
-        .execute(&mut *self.tx)
+        .execute(self.turn.conn()?)
         .await
         .map_err(write_error)?;
         Ok(())
@@ -281,7 +282,7 @@ impl Tx for SqliteTx {
         .bind(g.enterprise_id)
         .bind(&g.id)
         .bind(expected_version)
-        .execute(&mut *self.tx)
+        .execute(self.turn.conn()?)
         .await
         .map_err(write_error)?;
         Ok(done.rows_affected() == 1)
@@ -290,13 +291,13 @@ impl Tx for SqliteTx {
     async fn delete_group(&mut self, enterprise_id: i64, id: &str) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM group_members WHERE group_id = ?")
             .bind(id)
-            .execute(&mut *self.tx)
+            .execute(self.turn.conn()?)
             .await
             .map_err(backend)?;
         sqlx::query("DELETE FROM groups WHERE enterprise_id = ? AND id = ?")
             .bind(enterprise_id)
             .bind(id)
-            .execute(&mut *self.tx)
+            .execute(self.turn.conn()?)
             .await
             .map_err(backend)?;
         Ok(())
@@ -312,7 +313,7 @@ impl Tx for SqliteTx {
             let done = sqlx::query("INSERT INTO group_members (group_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING")
                 .bind(group_id)
                 .bind(id)
-                .execute(&mut *self.tx)
+                .execute(self.turn.conn()?)
                 .await
                 .map_err(backend)?;
             if done.rows_affected() == 1 {
@@ -332,7 +333,7 @@ impl Tx for SqliteTx {
             let done = sqlx::query("DELETE FROM group_members WHERE group_id = ? AND user_id = ?")
                 .bind(group_id)
                 .bind(id)
-                .execute(&mut *self.tx)
+                .execute(self.turn.conn()?)
                 .await
                 .map_err(backend)?;
             if done.rows_affected() == 1 {
@@ -345,7 +346,7 @@ impl Tx for SqliteTx {
     async fn member_ids(&mut self, group_id: &str) -> Result<Vec<String>, StoreError> {
         sqlx::query_scalar("SELECT user_id FROM group_members WHERE group_id = ? ORDER BY seq")
             .bind(group_id)
-            .fetch_all(&mut *self.tx)
+            .fetch_all(self.turn.conn()?)
             .await
             .map_err(backend)
     }
@@ -366,7 +367,7 @@ impl Tx for SqliteTx {
             .bind(&e.target_name)
             .bind(micros(e.at))
             .bind(e.data.to_string())
-            .execute(&mut *self.tx)
+            .execute(self.turn.conn()?)
             .await
             .map_err(backend)?;
         }
@@ -374,6 +375,6 @@ impl Tx for SqliteTx {
     }
 
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
-        self.tx.commit().await.map_err(backend)
+        self.turn.commit().await
     }
 }
