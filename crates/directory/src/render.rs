@@ -5,6 +5,8 @@ use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use scim::definitions::ENTERPRISE_USER_SCHEMA;
+
 use crate::model::{IdpGroup, ManagedUser, Member, Membership};
 use crate::versions::etag;
 
@@ -65,7 +67,7 @@ pub fn user(base_url: &str, user: &ManagedUser, groups: Option<&[&Membership]>) 
             .collect();
         ("groups", Value::Array(list))
     });
-    assemble(
+    let mut out = assemble(
         &user.doc,
         &user.id,
         extra,
@@ -76,7 +78,34 @@ pub fn user(base_url: &str, user: &ManagedUser, groups: Option<&[&Membership]>) 
             format!("{base_url}/Users/{}", user.id),
             user.version,
         ),
-    )
+    );
+    link_manager(&mut out, base_url);
+    out
+}
+
+/// Give an enterprise `manager` stored as a bare `{"value": id}` (Entra ID sends only that)
+/// its `$ref`, so clients that follow references find the manager.
+fn link_manager(user: &mut Value, base_url: &str) {
+    let Some(manager) = user
+        .get_mut(ENTERPRISE_USER_SCHEMA)
+        .and_then(|e| e.get_mut("manager"))
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    if manager.contains_key("$ref") {
+        return;
+    }
+    if let Some(id) = manager
+        .get("value")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+    {
+        manager.insert(
+            "$ref".into(),
+            Value::String(format!("{base_url}/Users/{id}")),
+        );
+    }
 }
 
 /// A group as SCIM returns it; `members` is `None` when it was not loaded (not requested).
