@@ -369,6 +369,20 @@ impl Directory {
             check_if_match(if_match, current.version)?;
             let at = now();
             let groups = tx.erase_user(enterprise.id, id, at).await?;
+            // Each of those groups lost a member: a new version, so ETags and If-Match see it.
+            for group_id in &groups {
+                let Some(mut group) = tx.group(enterprise.id, group_id).await? else {
+                    continue;
+                };
+                let expected = group.version;
+                group.version += 1;
+                group.last_modified = at;
+                if !tx.update_group(&group, expected).await? {
+                    return Err(DirectoryError::Contention(format!(
+                        "group {group_id} changed concurrently"
+                    )));
+                }
+            }
             let mut events: Vec<AuditEvent> = groups
                 .iter()
                 .map(|g| {

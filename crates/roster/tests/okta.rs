@@ -678,3 +678,38 @@ async fn delete_group_leaves_its_users() {
     // The name is free again.
     app.scim.create_group("Doomed", &[]).await;
 }
+
+#[tokio::test]
+async fn deleting_a_member_gives_its_groups_a_new_version() {
+    let app = spawn_app().await;
+    let gone = id_of(&app.scim.create_user("member@example.com").await);
+    let stays = id_of(&app.scim.create_user("stays@example.com").await);
+    let group = app.scim.create_group("Cached", &[&gone, &stays]).await;
+    let path = format!("/Groups/{}", id_of(&group));
+    let etag = group["meta"]["version"]
+        .as_str()
+        .expect("version")
+        .to_string();
+
+    app.scim.delete(&format!("/Users/{gone}")).await.expect(204);
+
+    // The group's members changed, so a cached copy is stale: no 304, a new ETag, and an
+    // If-Match with the old version is refused.
+    let r = app
+        .scim
+        .send(Method::GET, &path, None, &[("if-none-match", &etag)])
+        .await
+        .expect(200);
+    assert_eq!(r.body["members"].as_array().map(Vec::len), Some(1));
+    assert_ne!(r.header("etag"), Some(etag.as_str()));
+    assert_ne!(r.body["meta"]["version"], group["meta"]["version"]);
+    assert_ne!(
+        r.body["meta"]["lastModified"],
+        group["meta"]["lastModified"]
+    );
+    app.scim
+        .send(Method::DELETE, &path, None, &[("if-match", &etag)])
+        .await
+        .expect_error(412, None);
+    assert_eq!(app.scim.member_ids(&id_of(&group)).await, vec![stays]);
+}
