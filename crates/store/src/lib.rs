@@ -3,6 +3,7 @@
 //! this crate.
 
 mod convert;
+pub mod copy;
 mod database_url;
 mod migrations;
 mod postgres;
