@@ -4,7 +4,9 @@
 mod support;
 
 mod cli;
+mod migrate;
 mod okta;
 mod process;
 mod races;
+mod replicas;
 mod smoke;
