@@ -28,7 +28,7 @@ async fn two_replicas_share_one_postgres() {
         b.banner
     );
     let (sa, sb) = (a.scim("acme", &tokens[0]), b.scim("acme", &tokens[0]));
-    let via = |i: usize| -> &Scim { if i % 2 == 0 { &sa } else { &sb } };
+    let via = |i: usize| -> &Scim { if i.is_multiple_of(2) { &sa } else { &sb } };
 
     // 32 concurrent creates of one userName through both replicas: exactly one 201.
     let body = okta_user("race@example.com");
