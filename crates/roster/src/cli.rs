@@ -26,6 +26,18 @@ pub enum Command {
     /// Create, list and revoke personal access tokens.
     #[command(subcommand)]
     Token(TokenCmd),
+    /// Copy a whole SQLite database into an empty PostgreSQL database (stop `serve` first).
+    Migrate(MigrateArgs),
+}
+
+#[derive(Args)]
+pub struct MigrateArgs {
+    /// The SQLite database to copy, e.g. sqlite://roster-data/roster.db.
+    #[arg(long)]
+    pub from: DatabaseUrl,
+    /// An empty PostgreSQL database, e.g. postgres://roster@db.example.com/roster.
+    #[arg(long)]
+    pub to: DatabaseUrl,
 }
 
 #[derive(Args, Clone)]

@@ -3,6 +3,7 @@
 mod cli;
 mod duration;
 mod enterprise_cmd;
+mod migrate_cmd;
 mod serve;
 mod token_cmd;
 
@@ -27,6 +28,7 @@ async fn main() -> ExitCode {
         Command::Serve(args) => serve::run(args).await,
         Command::Enterprise(cmd) => enterprise_cmd::run(cmd).await,
         Command::Token(cmd) => token_cmd::run(cmd).await,
+        Command::Migrate(args) => migrate_cmd::run(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

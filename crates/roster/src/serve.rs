@@ -10,9 +10,6 @@ use crate::cli::{DatabaseArg, ServeArgs};
 use crate::enterprise_cmd::{open, profile};
 
 pub async fn run(args: ServeArgs) -> Result<(), String> {
-    if let store::DatabaseUrl::Postgres(_) = args.db.database {
-        return Err("PostgreSQL is not available yet in this version of Roster: run on the embedded SQLite default (--database sqlite://PATH)".into());
-    }
     let directory = open(&DatabaseArg {
         database: args.db.database.clone(),
     })
@@ -27,28 +24,40 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         .unwrap_or_else(|| format!("http://{addr}"));
     let public = public.trim_end_matches('/').to_string();
 
-    let enterprises = directory.enterprises().await.map_err(|e| e.to_string())?;
+    let mut enterprises = directory.enterprises().await.map_err(|e| e.to_string())?;
     println!(
         "Roster is listening on http://{addr} (database {})",
         args.db.database
     );
     if enterprises.is_empty() {
-        let (enterprise, issued) = directory
+        match directory
             .create_enterprise(&args.enterprise, &args.short_code, profile(&args.profile)?)
             .await
-            .map_err(|e| e.to_string())?;
-        println!(
-            "Created enterprise '{}' (short code {}, profile {}).",
-            enterprise.slug,
-            enterprise.short_code,
-            enterprise.profile.as_str()
-        );
-        println!("SCIM base URL: {public}{}", enterprise.scim_base_path());
-        println!("SCIM token:    {}", issued.secret);
-        println!(
-            "(The token is shown once and stored only as a hash. Paste both into your IdP's SCIM settings.)"
-        );
-    } else {
+        {
+            Ok((enterprise, issued)) => {
+                println!(
+                    "Created enterprise '{}' (short code {}, profile {}).",
+                    enterprise.slug,
+                    enterprise.short_code,
+                    enterprise.profile.as_str()
+                );
+                println!("SCIM base URL: {public}{}", enterprise.scim_base_path());
+                println!("SCIM token:    {}", issued.secret);
+                println!(
+                    "(The token is shown once and stored only as a hash. Paste both into your IdP's SCIM settings.)"
+                );
+            }
+            Err(e) => {
+                // Replicas starting together on an empty database race to create the first
+                // enterprise; the database lets one win, and the others serve what it created.
+                enterprises = directory.enterprises().await.map_err(|e| e.to_string())?;
+                if enterprises.is_empty() {
+                    return Err(e.to_string());
+                }
+            }
+        }
+    }
+    if !enterprises.is_empty() {
         for e in &enterprises {
             println!(
                 "SCIM base URL: {public}{}  (enterprise {}, profile {})",

@@ -144,15 +144,30 @@ async fn sigterm_lets_in_flight_requests_finish() {
 }
 
 #[tokio::test]
-async fn postgres_urls_are_refused_clearly_until_supported() {
-    let out = crate::support::roster_cli(&[
-        "serve",
-        "--listen",
-        "127.0.0.1:0",
-        "--database",
-        "postgres://127.0.0.1/test",
-    ]);
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("PostgreSQL is not available yet"), "{err}");
+async fn serve_runs_on_postgres() {
+    let db = store::scratch::ScratchDatabase::create()
+        .await
+        .expect("scratch database");
+    let server = RosterProcess::start_url(&db.url, &[]);
+    server.wait_healthy().await;
+    assert!(
+        server.banner[0].contains("(database postgres://"),
+        "{:?}",
+        server.banner
+    );
+    let token = server.token().expect("a first token on an empty database");
+    let scim = server.scim("acme", &token);
+    let created = scim.create_user("mona@example.com").await;
+    let id = created["id"].as_str().expect("id");
+    scim.get(&format!("/Users/{id}")).await.expect(200);
+    let ready = reqwest::get(format!("http://{}/readyz", server.addr))
+        .await
+        .expect("readyz");
+    assert_eq!(ready.status(), 200);
+    assert!(server.terminate().success());
+    // A restart finds the schema migrated and the enterprise there: no second token.
+    let again = RosterProcess::start_url(&db.url, &[]);
+    assert_eq!(again.token(), None, "{:?}", again.banner);
+    let scim = again.scim("acme", &token);
+    scim.get(&format!("/Users/{id}")).await.expect(200);
 }

@@ -7,6 +7,7 @@
 //! unknown path still answers a SCIM 404 rather than 401.
 
 use axum::Router;
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::middleware;
 use axum::response::Response;
@@ -103,8 +104,25 @@ async fn healthz() -> Response {
     scim_json(StatusCode::OK, &json!({ "status": "ok" }))
 }
 
+/// Ready when the database answers: a load balancer takes a replica that lost its database
+/// out of rotation (`/healthz` says only that the process serves HTTP).
+async fn readyz(State(state): State<AppState>) -> Response {
+    match state.directory.enterprise("").await {
+        Ok(_) => scim_json(StatusCode::OK, &json!({ "status": "ready" })),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness check failed");
+            status_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                &format!("the database does not answer: {e}"),
+            )
+        }
+    }
+}
+
 pub fn router(state: AppState) -> Router {
-    let mut app = Router::new().route("/healthz", get(healthz));
+    let mut app = Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz));
     for prefix in SCIM_PREFIXES {
         app = app.nest(prefix, scim_routes());
     }

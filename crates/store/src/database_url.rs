@@ -33,8 +33,27 @@ impl std::fmt::Display for DatabaseUrl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             DatabaseUrl::Sqlite(p) => write!(f, "sqlite://{}", p.display()),
-            DatabaseUrl::Postgres(u) => write!(f, "{u}"),
+            DatabaseUrl::Postgres(u) => write!(f, "{}", redact_password(u)),
         }
+    }
+}
+
+/// The URL with its password replaced by `***`: `serve` prints the URL it runs on, and logs and
+/// terminals must not carry database credentials.
+fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let (authority, tail) = match rest.find(['/', '?']) {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}{tail}"),
+            None => url.to_string(),
+        },
+        None => url.to_string(),
     }
 }
 
@@ -57,6 +76,15 @@ mod tests {
             Ok(DatabaseUrl::Postgres(_))
         ));
         assert!("mysql://x".parse::<DatabaseUrl>().is_err());
+        let with_password: DatabaseUrl = "postgres://roster:s3cret@db:5432/roster?sslmode=require"
+            .parse()
+            .unwrap();
+        assert_eq!(
+            with_password.to_string(),
+            "postgres://roster:***@db:5432/roster?sslmode=require"
+        );
+        let plain: DatabaseUrl = "postgres://postgres@127.0.0.1/x".parse().unwrap();
+        assert_eq!(plain.to_string(), "postgres://postgres@127.0.0.1/x");
         assert!("sqlite://".parse::<DatabaseUrl>().is_err());
     }
 }

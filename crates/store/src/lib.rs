@@ -1,11 +1,17 @@
 //! Implementations of the directory's [`directory::store::Store`]: SQLite, the embedded
-//! default. All SQL of Roster lives in this crate.
+//! default, and PostgreSQL, for several replicas over one database. All SQL of Roster lives in
+//! this crate.
 
+mod convert;
+pub mod copy;
 mod database_url;
 mod migrations;
+mod postgres;
+pub mod scratch;
 mod sqlite;
 
 pub use database_url::DatabaseUrl;
+pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
 use std::sync::Arc;
@@ -16,8 +22,6 @@ use directory::store::{Store, StoreError};
 pub async fn open(url: &DatabaseUrl) -> Result<Arc<dyn Store>, StoreError> {
     match url {
         DatabaseUrl::Sqlite(path) => Ok(Arc::new(SqliteStore::open(path).await?)),
-        DatabaseUrl::Postgres(_) => Err(StoreError::Backend(
-            "PostgreSQL is not available yet in this version of Roster: use a sqlite:// URL (the default) for now".into(),
-        )),
+        DatabaseUrl::Postgres(url) => Ok(Arc::new(PgStore::open(url).await?)),
     }
 }

@@ -1,9 +1,18 @@
 //! Schema migrations, embedded in the binary and applied in order on start. Each runs in its
-//! own transaction together with its row in `schema_migrations`.
+//! own transaction together with its row in `schema_migrations`. Both backends carry the same
+//! versions with the same meaning, so a database can move from one to the other
+//! (`roster migrate`).
 
 /// `(version, description, sql)` for SQLite.
 pub const SQLITE: &[(i64, &str, &str)] = &[(
     1,
     "directory",
     include_str!("../migrations/sqlite/0001_directory.sql"),
+)];
+
+/// `(version, description, sql)` for PostgreSQL.
+pub const POSTGRES: &[(i64, &str, &str)] = &[(
+    1,
+    "directory",
+    include_str!("../migrations/postgres/0001_directory.sql"),
 )];

@@ -1,5 +1,6 @@
-//! The test harness: a real Roster server on port 0 over a fresh SQLite file, and a client
-//! with request helpers. `spawn_app` runs the server in-process; `RosterProcess` runs the
+//! The test harness: a real Roster server on port 0 over a fresh database (a SQLite file, or
+//! a PostgreSQL database when `ROSTER_TEST_BACKEND=postgres`), and a client with request
+//! helpers. `spawn_app` runs the server in-process; `RosterProcess` runs the
 //! `roster` binary for what needs a process (signals, kill -9, restarts, the CLI).
 
 #![allow(dead_code)]
@@ -15,6 +16,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use server::{AppState, ServerConfig};
 use store::DatabaseUrl;
+use store::scratch::ScratchDatabase;
 use tokio::net::TcpListener;
 
 pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
@@ -212,13 +214,35 @@ pub fn okta_user(user_name: &str) -> Value {
     })
 }
 
-/// An in-process server over a fresh SQLite file, with one `github-emu` enterprise `acme`.
+/// Which database the in-process servers run on: `ROSTER_TEST_BACKEND=postgres|sqlite`
+/// (default sqlite).
+pub fn postgres_backend() -> bool {
+    match std::env::var("ROSTER_TEST_BACKEND").as_deref() {
+        Ok("postgres") => true,
+        Ok("sqlite") | Err(_) => false,
+        Ok(other) => panic!("ROSTER_TEST_BACKEND={other}: use postgres or sqlite"),
+    }
+}
+
+/// A fresh database of the chosen backend: its URL, and what must live as long as it is used.
+pub async fn fresh_database(dir: &tempfile::TempDir) -> (DatabaseUrl, Option<ScratchDatabase>) {
+    if postgres_backend() {
+        let db = ScratchDatabase::create().await.expect("scratch database");
+        (DatabaseUrl::Postgres(db.url.clone()), Some(db))
+    } else {
+        (DatabaseUrl::Sqlite(dir.path().join("roster.db")), None)
+    }
+}
+
+/// An in-process server over a fresh database, with one `github-emu` enterprise `acme`.
 pub struct TestApp {
     pub addr: std::net::SocketAddr,
     pub scim: Scim,
     pub directory: Arc<Directory>,
     pub dir: tempfile::TempDir,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    /// Dropped (the database with it) after the server is told to stop.
+    _database: Option<ScratchDatabase>,
 }
 
 impl TestApp {
@@ -255,7 +279,7 @@ pub async fn spawn_app() -> TestApp {
 
 pub async fn spawn_app_with(profile: Profile, config: ServerConfig) -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
-    let url = DatabaseUrl::Sqlite(dir.path().join("roster.db"));
+    let (url, database) = fresh_database(&dir).await;
     let store = store::open(&url).await.expect("store");
     let directory = Arc::new(Directory::new(store, Limits::default()));
     let (enterprise, issued) = directory
@@ -286,6 +310,7 @@ pub async fn spawn_app_with(profile: Profile, config: ServerConfig) -> TestApp {
         directory,
         dir,
         shutdown: Some(tx),
+        _database: database,
     }
 }
 
@@ -316,10 +341,14 @@ impl RosterProcess {
     }
 
     pub fn start_with(db: &Path, extra: &[&str]) -> RosterProcess {
+        Self::start_url(&format!("sqlite://{}", db.display()), extra)
+    }
+
+    /// `roster serve` on any database URL.
+    pub fn start_url(url: &str, extra: &[&str]) -> RosterProcess {
         use std::io::{BufRead, BufReader};
-        let url = format!("sqlite://{}", db.display());
         let mut child = Command::new(roster_bin())
-            .args(["serve", "--listen", "127.0.0.1:0", "--database", &url])
+            .args(["serve", "--listen", "127.0.0.1:0", "--database", url])
             .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

@@ -69,6 +69,11 @@ impl SqliteStore {
         Ok(SqliteStore { writer, readers })
     }
 
+    /// The read-only pool, for copying this database elsewhere (`crate::copy`).
+    pub(crate) fn readers(&self) -> &SqlitePool {
+        &self.readers
+    }
+
     async fn list<T>(
         &self,
         table: Table,

@@ -1,31 +1,12 @@
-//! Rows to domain records, and records' times to the stored form (microseconds since epoch).
+//! SQLite rows to domain records.
 
-use directory::model::{Enterprise, IdpGroup, ManagedUser, Profile, Scope, Token};
+use directory::model::{Enterprise, IdpGroup, ManagedUser, Token};
 use directory::store::StoreError;
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
-use time::OffsetDateTime;
 
-pub(crate) fn backend(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Backend(e.to_string())
-}
-
-pub(crate) fn micros(t: OffsetDateTime) -> i64 {
-    (t.unix_timestamp_nanos() / 1_000) as i64
-}
-
-pub(crate) fn from_micros(us: i64) -> Result<OffsetDateTime, StoreError> {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(us) * 1_000).map_err(backend)
-}
-
-fn opt_time(us: Option<i64>) -> Result<Option<OffsetDateTime>, StoreError> {
-    us.map(from_micros).transpose()
-}
-
-fn profile(s: &str) -> Result<Profile, StoreError> {
-    Profile::parse(s)
-        .ok_or_else(|| StoreError::Backend(format!("unknown profile '{s}' in the database")))
-}
+pub(crate) use crate::convert::{backend, micros, scopes_to_text};
+use crate::convert::{from_micros, opt_time, profile, scopes_from_text};
 
 pub(crate) fn enterprise_from(r: &SqliteRow) -> Result<Enterprise, StoreError> {
     Ok(Enterprise {
@@ -48,21 +29,13 @@ pub(crate) fn enterprise_from_prefixed(r: &SqliteRow) -> Result<Enterprise, Stor
     })
 }
 
-pub(crate) fn scopes_to_text(scopes: &[Scope]) -> String {
-    scopes
-        .iter()
-        .map(|s| s.as_str())
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 pub(crate) fn token_from(r: &SqliteRow) -> Result<Token, StoreError> {
     let scopes: String = r.try_get("scopes").map_err(backend)?;
     Ok(Token {
         id: r.try_get("id").map_err(backend)?,
         enterprise_id: r.try_get("enterprise_id").map_err(backend)?,
         owner: r.try_get("owner").map_err(backend)?,
-        scopes: scopes.split_whitespace().filter_map(Scope::parse).collect(),
+        scopes: scopes_from_text(&scopes),
         created: from_micros(r.try_get("created").map_err(backend)?)?,
         expires_at: opt_time(r.try_get("expires_at").map_err(backend)?)?,
         revoked_at: opt_time(r.try_get("revoked_at").map_err(backend)?)?,

@@ -1,0 +1,64 @@
+//! Migrations on PostgreSQL. Several replicas may start at once: a session-level advisory lock
+//! makes them take turns, so each migration is applied exactly once and the later replicas
+//! find it done.
+
+use directory::store::StoreError;
+use sqlx::{AssertSqlSafe, Connection, PgPool};
+
+use super::errors::pg_error;
+use crate::migrations;
+
+/// The advisory lock key for Roster's migrations ("roster" in ASCII), shared by every replica.
+const MIGRATION_LOCK: i64 = 0x726f_7374_6572;
+
+pub(crate) async fn migrate(pool: &PgPool) -> Result<(), StoreError> {
+    let mut conn = pool.acquire().await.map_err(pg_error)?;
+    sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(MIGRATION_LOCK)
+        .execute(&mut *conn)
+        .await
+        .map_err(pg_error)?;
+    let result = apply(&mut conn).await;
+    // Unlock even after a failure; if this fails too the lock dies with the connection.
+    let unlocked = sqlx::query("SELECT pg_advisory_unlock($1)")
+        .bind(MIGRATION_LOCK)
+        .execute(&mut *conn)
+        .await;
+    if unlocked.is_err() {
+        conn.close_on_drop();
+    }
+    result
+}
+
+async fn apply(conn: &mut sqlx::PgConnection) -> Result<(), StoreError> {
+    sqlx::query("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL, applied_at BIGINT NOT NULL)")
+        .execute(&mut *conn)
+        .await
+        .map_err(pg_error)?;
+    for (version, description, sql) in migrations::POSTGRES {
+        let mut tx = conn.begin().await.map_err(pg_error)?;
+        let done: Option<i64> =
+            sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
+                .bind(version)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(pg_error)?;
+        if done.is_some() {
+            continue;
+        }
+        sqlx::raw_sql(AssertSqlSafe(*sql))
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| {
+                StoreError::Backend(format!("migration {version} ({description}) failed: {e}"))
+            })?;
+        sqlx::query("INSERT INTO schema_migrations (version, description, applied_at) VALUES ($1, $2, extract(epoch FROM now())::bigint)")
+            .bind(version)
+            .bind(description)
+            .execute(&mut *tx)
+            .await
+            .map_err(pg_error)?;
+        tx.commit().await.map_err(pg_error)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,296 @@
+//! The PostgreSQL store: a connection pool shared by every request of one replica; several
+//! replicas over one database stay consistent because every rule that spans requests is the
+//! database's (unique indexes, row locks, compare-and-swap on `version`), never process memory.
+
+mod errors;
+mod filter_sql;
+mod migrate;
+mod order;
+mod rows;
+mod tx;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use directory::model::{Enterprise, IdpGroup, ManagedUser, Member, Membership, Page, Token};
+use directory::store::{ListQuery, Store, StoreError, Tx};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
+use sqlx::{AssertSqlSafe, ConnectOptions, Row};
+
+pub(crate) use errors::pg_error;
+use filter_sql::{Table, compile};
+use order::Order;
+use rows::{
+    ENTERPRISE_COLUMNS, GROUP_COLUMNS, TOKEN_COLUMNS, USER_COLUMNS, enterprise_from, group_from,
+    token_from, user_from,
+};
+
+pub struct PgStore {
+    pool: PgPool,
+}
+
+/// Where a URL points, without its password, for messages.
+pub(crate) fn describe(options: &PgConnectOptions) -> String {
+    format!(
+        "postgres://{}@{}:{}/{}",
+        options.get_username(),
+        options.get_host(),
+        options.get_port(),
+        options.get_database().unwrap_or("")
+    )
+}
+
+impl PgStore {
+    /// Connect and migrate (under an advisory lock, so replicas starting together take turns).
+    pub async fn open(url: &str) -> Result<PgStore, StoreError> {
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Backend(format!("invalid PostgreSQL URL: {e}")))?
+            .log_statements(tracing::log::LevelFilter::Debug);
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(30))
+            .idle_timeout(Duration::from_secs(300))
+            .connect_with(options.clone())
+            .await
+            .map_err(|e| {
+                StoreError::Backend(format!(
+                    "cannot connect to PostgreSQL at {}: {e}",
+                    describe(&options)
+                ))
+            })?;
+        migrate::migrate(&pool).await?;
+        Ok(PgStore { pool })
+    }
+
+    /// The pool, for copying a database into this one (`crate::copy`).
+    pub(crate) fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Close every connection (tests drop their database afterwards).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    async fn list<T>(
+        &self,
+        table: Table,
+        enterprise_id: i64,
+        query: &ListQuery<'_>,
+        columns: &str,
+        from_row: fn(&PgRow) -> Result<T, StoreError>,
+    ) -> Result<Page<T>, StoreError> {
+        // $1 is the enterprise; the filter's parameters follow.
+        let (condition, params) = match query.filter {
+            Some(f) => compile(f, table, query.resource_type, 2)?,
+            None => ("true".to_string(), Vec::new()),
+        };
+        let name = table.name();
+        let count_sql =
+            format!("SELECT count(*) FROM {name} WHERE enterprise_id = $1 AND ({condition})");
+        let mut count = sqlx::query(AssertSqlSafe(count_sql)).bind(enterprise_id);
+        for p in &params {
+            count = p.bind(count);
+        }
+        let total: i64 = count
+            .fetch_one(&self.pool)
+            .await
+            .map_err(pg_error)?
+            .try_get(0)
+            .map_err(pg_error)?;
+        let total = u64::try_from(total).unwrap_or(0);
+        if query.count == 0 {
+            return Ok(Page {
+                total,
+                items: Vec::new(),
+                next: None,
+            });
+        }
+        let order = Order::new(query, table)?;
+        let (after_sql, after_params) = order.after(query.after, params.len() + 2);
+        let n = params.len() + after_params.len() + 2;
+        let sql = format!(
+            "SELECT {columns}, seq AS list_seq, {key} AS list_key FROM {name} \
+             WHERE enterprise_id = $1 AND ({condition}) AND {after_sql} \
+             ORDER BY {order_by} LIMIT ${n} OFFSET ${}",
+            n + 1,
+            key = order.key_json(),
+            order_by = order.order_by(),
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql)).bind(enterprise_id);
+        for p in params.iter().chain(after_params.iter()) {
+            q = p.bind(q);
+        }
+        let offset = if query.after.is_some() {
+            0
+        } else {
+            query.start_index.saturating_sub(1)
+        };
+        let offset = i64::try_from(offset).unwrap_or(i64::MAX);
+        // One more row than asked tells whether a next page exists.
+        let limit = i64::try_from(query.count.saturating_add(1)).unwrap_or(i64::MAX);
+        let mut rows = q
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(pg_error)?;
+        let more = rows.len() as u64 > query.count;
+        rows.truncate(usize::try_from(query.count).unwrap_or(usize::MAX));
+        let next = match (more, rows.last()) {
+            (true, Some(last)) => Some(order.position(last)?),
+            _ => None,
+        };
+        let items = rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?;
+        Ok(Page { total, items, next })
+    }
+}
+
+#[async_trait]
+impl Store for PgStore {
+    async fn begin(&self) -> Result<Box<dyn Tx>, StoreError> {
+        let tx = self.pool.begin().await.map_err(pg_error)?;
+        Ok(Box::new(tx::PgTx { tx }))
+    }
+
+    async fn enterprise_by_slug(&self, slug: &str) -> Result<Option<Enterprise>, StoreError> {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {ENTERPRISE_COLUMNS} FROM enterprises WHERE slug = $1"
+        )))
+        .bind(slug)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(pg_error)?;
+        row.as_ref().map(enterprise_from).transpose()
+    }
+
+    async fn enterprises(&self) -> Result<Vec<Enterprise>, StoreError> {
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {ENTERPRISE_COLUMNS} FROM enterprises ORDER BY id"
+        )))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(pg_error)?;
+        rows.iter().map(enterprise_from).collect()
+    }
+
+    async fn token_by_hash(&self, hash: &str) -> Result<Option<(Token, Enterprise)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT t.id, t.enterprise_id, t.owner, t.scopes, t.created, t.expires_at, t.revoked_at, t.last_used_at, \
+             e.id AS e_id, e.slug, e.short_code, e.profile, e.created AS e_created \
+             FROM tokens t JOIN enterprises e ON e.id = t.enterprise_id WHERE t.secret_hash = $1",
+        )
+        .bind(hash)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(pg_error)?;
+        match row {
+            None => Ok(None),
+            Some(r) => Ok(Some((token_from(&r)?, rows::enterprise_from_prefixed(&r)?))),
+        }
+    }
+
+    async fn tokens(&self, enterprise_id: Option<i64>) -> Result<Vec<Token>, StoreError> {
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {TOKEN_COLUMNS} FROM tokens WHERE $1::bigint IS NULL OR enterprise_id = $1 ORDER BY created, id"
+        )))
+        .bind(enterprise_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(pg_error)?;
+        rows.iter().map(token_from).collect()
+    }
+
+    async fn user(&self, enterprise_id: i64, id: &str) -> Result<Option<ManagedUser>, StoreError> {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE enterprise_id = $1 AND id = $2"
+        )))
+        .bind(enterprise_id)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(pg_error)?;
+        row.as_ref().map(user_from).transpose()
+    }
+
+    async fn users(
+        &self,
+        enterprise_id: i64,
+        query: &ListQuery<'_>,
+    ) -> Result<Page<ManagedUser>, StoreError> {
+        self.list(Table::Users, enterprise_id, query, USER_COLUMNS, user_from)
+            .await
+    }
+
+    async fn memberships(
+        &self,
+        enterprise_id: i64,
+        user_ids: &[String],
+    ) -> Result<Vec<Membership>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT gm.user_id, g.id, g.display_name FROM group_members gm JOIN groups g ON g.id = gm.group_id \
+             WHERE g.enterprise_id = $1 AND gm.user_id = ANY($2) ORDER BY g.seq",
+        )
+        .bind(enterprise_id)
+        .bind(user_ids)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(pg_error)?;
+        rows.iter()
+            .map(|r| {
+                Ok(Membership {
+                    user_id: r.try_get(0).map_err(pg_error)?,
+                    group_id: r.try_get(1).map_err(pg_error)?,
+                    group_display: r.try_get(2).map_err(pg_error)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn group(&self, enterprise_id: i64, id: &str) -> Result<Option<IdpGroup>, StoreError> {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {GROUP_COLUMNS} FROM groups WHERE enterprise_id = $1 AND id = $2"
+        )))
+        .bind(enterprise_id)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(pg_error)?;
+        row.as_ref().map(group_from).transpose()
+    }
+
+    async fn groups(
+        &self,
+        enterprise_id: i64,
+        query: &ListQuery<'_>,
+    ) -> Result<Page<IdpGroup>, StoreError> {
+        self.list(
+            Table::Groups,
+            enterprise_id,
+            query,
+            GROUP_COLUMNS,
+            group_from,
+        )
+        .await
+    }
+
+    async fn members(&self, group_id: &str) -> Result<Vec<Member>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT gm.user_id, COALESCE(u.display_name, u.user_name) FROM group_members gm \
+             JOIN users u ON u.id = gm.user_id WHERE gm.group_id = $1 ORDER BY gm.seq",
+        )
+        .bind(group_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(pg_error)?;
+        rows.iter()
+            .map(|r| {
+                Ok(Member {
+                    user_id: r.try_get(0).map_err(pg_error)?,
+                    display: r.try_get(1).map_err(pg_error)?,
+                })
+            })
+            .collect()
+    }
+}

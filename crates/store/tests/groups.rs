@@ -1,0 +1,97 @@
+//! Groups and memberships as set operations.
+
+use directory::store::{StoreError, UniqueKey};
+
+use crate::support::{Backend, group, ids, now, user};
+
+both_backends!(
+    group_display_names_are_unique_per_enterprise,
+    members_add_and_remove_as_sets,
+    memberships_and_members_list_in_stable_order,
+);
+
+async fn group_display_names_are_unique_per_enterprise(b: Backend) {
+    let e = b.enterprise("acme").await;
+    b.insert_group(&group(e, "g1", "Admins"), &[]).await;
+    let mut tx = b.store.begin().await.unwrap();
+    let err = tx
+        .insert_group(&group(e, "g2", "ADMINS"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Unique(UniqueKey::GroupDisplayName)),
+        "{err:?}"
+    );
+    drop(tx);
+    let other = b.enterprise("beta").await;
+    b.insert_group(&group(other, "g3", "admins"), &[]).await;
+    let mut tx = b.store.begin().await.unwrap();
+    tx.delete_group(e, "g1").await.unwrap();
+    tx.commit().await.unwrap();
+    assert!(b.store.group(e, "g1").await.unwrap().is_none());
+    b.insert_group(&group(e, "g4", "admins"), &[]).await;
+}
+
+async fn members_add_and_remove_as_sets(b: Backend) {
+    let e = b.enterprise("acme").await;
+    for (id, name) in [("u1", "a"), ("u2", "b"), ("u3", "c")] {
+        b.insert_user(&user(e, id, name)).await;
+    }
+    b.insert_group(&group(e, "g1", "G"), &ids(&["u2"])).await;
+    let mut tx = b.store.begin().await.unwrap();
+    let added = tx
+        .add_members("g1", &ids(&["u3", "u2", "u1", "u3"]))
+        .await
+        .unwrap();
+    assert_eq!(
+        added,
+        ids(&["u3", "u1"]),
+        "only new members, in the order given"
+    );
+    assert_eq!(tx.member_ids("g1").await.unwrap(), ids(&["u2", "u3", "u1"]));
+    let removed = tx
+        .remove_members("g1", &ids(&["u1", "nope", "u2"]))
+        .await
+        .unwrap();
+    assert_eq!(removed, ids(&["u1", "u2"]), "only members that were there");
+    assert!(tx.add_members("g1", &[]).await.unwrap().is_empty());
+    assert!(tx.remove_members("g1", &[]).await.unwrap().is_empty());
+    tx.commit().await.unwrap();
+    let members = b.store.members("g1").await.unwrap();
+    assert_eq!(members.len(), 1);
+    assert_eq!(members[0].user_id, "u3");
+    assert_eq!(members[0].display.as_deref(), Some("c Display"));
+}
+
+async fn memberships_and_members_list_in_stable_order(b: Backend) {
+    let e = b.enterprise("acme").await;
+    for (id, name) in [("u1", "a"), ("u2", "b")] {
+        b.insert_user(&user(e, id, name)).await;
+    }
+    b.insert_group(&group(e, "g1", "First"), &ids(&["u1", "u2"]))
+        .await;
+    b.insert_group(&group(e, "g2", "Second"), &ids(&["u1"]))
+        .await;
+    let m = b
+        .store
+        .memberships(e, &ids(&["u1", "u2", "nope"]))
+        .await
+        .unwrap();
+    let of_u1: Vec<(&str, &str)> = m
+        .iter()
+        .filter(|m| m.user_id == "u1")
+        .map(|m| (m.group_id.as_str(), m.group_display.as_str()))
+        .collect();
+    assert_eq!(of_u1, vec![("g1", "First"), ("g2", "Second")]);
+    assert_eq!(m.iter().filter(|m| m.user_id == "u2").count(), 1);
+    assert!(b.store.memberships(e, &[]).await.unwrap().is_empty());
+    let other = b.enterprise("beta").await;
+    assert!(
+        b.store
+            .memberships(other, &ids(&["u1"]))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let _ = now();
+}

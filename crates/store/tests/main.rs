@@ -1,0 +1,13 @@
+//! The store test suite: every `Store`/`Tx` operation against both backends (a fresh SQLite
+//! file, and a fresh PostgreSQL database on the local server), one test binary. Each test is a
+//! module with a `sqlite` and a `postgres` test.
+
+#[macro_use]
+mod support;
+
+mod agreement;
+mod copy;
+mod groups;
+mod listing;
+mod tokens;
+mod users;
