@@ -243,6 +243,24 @@ async fn user_name_may_change_under_the_scim_profile() {
         .post("/Users", &okta_user("newer@other.example"))
         .await
         .expect_error(409, Some("uniqueness"));
+    // A rename onto another user's userName or handle is refused, and changes nothing.
+    let current = plain.get(&path).await.expect(200).body;
+    for taken in ["OLD@example.com", "old@elsewhere.example"] {
+        let mut body = current.clone();
+        body["userName"] = json!(taken);
+        plain
+            .put(&path, &body)
+            .await
+            .expect_error(409, Some("uniqueness"));
+        plain
+            .patch_ops(
+                &path,
+                json!([{ "op": "replace", "path": "userName", "value": taken }]),
+            )
+            .await
+            .expect_error(409, Some("uniqueness"));
+    }
+    assert_eq!(plain.get(&path).await.expect(200).body, current);
 }
 
 #[tokio::test]

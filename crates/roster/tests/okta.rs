@@ -611,6 +611,12 @@ async fn import_pages_of_100_never_repeat_or_skip() {
     }
     assert_eq!(runs[0], runs[1], "the same order every call");
 
+    // count=0 asks for the total only.
+    let totals = app.scim.get("/Users?count=0").await.expect(200).body;
+    assert_list_shape(&totals);
+    assert_eq!(totals["totalResults"], 250);
+    assert_eq!(totals["itemsPerPage"], 0);
+
     let past = app
         .scim
         .get("/Users?startIndex=251&count=100")
