@@ -70,6 +70,11 @@ enum Cmd {
         peer_url: Option<String>,
         #[arg(long)]
         peer_token: Option<String>,
+        /// Concurrency for the peer only (default: --concurrency). scim2-server serves one
+        /// request at a time behind a listen backlog of 5, so beyond ~6 clients its extra
+        /// connections wait for SYN retransmits (~1 s); 1 gives its best throughput.
+        #[arg(long)]
+        peer_concurrency: Option<usize>,
         #[command(flatten)]
         w: Workload,
     },
@@ -115,6 +120,9 @@ pub struct Workload {
     /// Write SVG charts into this directory.
     #[arg(long)]
     svg_dir: Option<String>,
+    /// (compare only; set from --peer-concurrency, recorded in the results)
+    #[arg(skip)]
+    peer_concurrency: Option<usize>,
     /// Prefix of generated userNames and group names (default: derived from the clock).
     #[arg(long)]
     tag: Option<String>,
@@ -592,6 +600,7 @@ async fn main_async(cli: Cli) -> Result<(), String> {
             peer_path,
             peer_url,
             peer_token,
+            peer_concurrency,
             w,
         } => {
             if roster_bin.is_none() && roster_url.is_none() {
@@ -603,9 +612,12 @@ async fn main_async(cli: Cli) -> Result<(), String> {
             let (rb, rt, _rs) = resolve(roster_url, roster_token, roster_bin, None, "")?;
             let (pb, pt, _ps) = resolve(peer_url, peer_token, None, peer_cmd, &peer_path)?;
             let tag = w.tag.clone().unwrap_or_else(default_tag);
+            let mut wp = w.clone();
+            wp.concurrency = peer_concurrency.unwrap_or(w.concurrency);
+            let ws = [w.clone(), wp];
             let mut ctxs = [
-                make_ctx("roster", &rb, &rt, &w, &tag)?,
-                make_ctx("scim2-server", &pb, &pt, &w, &tag)?,
+                make_ctx("roster", &rb, &rt, &ws[0], &tag)?,
+                make_ctx("scim2-server", &pb, &pt, &ws[1], &tag)?,
             ];
             for c in &ctxs {
                 c.target.wait_ready(Duration::from_secs(60)).await?;
@@ -614,10 +626,12 @@ async fn main_async(cli: Cli) -> Result<(), String> {
             for (k, step) in steps(&w)?.iter().enumerate() {
                 let order = if k % 2 == 0 { [0, 1] } else { [1, 0] };
                 for i in order {
-                    run_step(&mut ctxs[i], &w, step).await;
+                    run_step(&mut ctxs[i], &ws[i], step).await;
                 }
             }
             let [a, b] = ctxs;
+            let mut w = w;
+            w.peer_concurrency = peer_concurrency;
             report::finish("compare", started, &w, &tag, vec![a.result, b.result])
         }
     }
