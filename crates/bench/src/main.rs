@@ -1,12 +1,12 @@
 //! `roster-bench`: drive IdP-shaped SCIM workloads (Okta, Entra ID) at any SCIM base URL and
 //! report throughput and latency percentiles per request kind, as text, JSON and SVG charts.
 
+mod progress;
 mod report;
 mod stats;
 mod svg;
 mod target;
 mod workload;
-mod progress;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -102,6 +102,9 @@ pub struct Workload {
     /// Operations per phase per target instead of a duration.
     #[arg(long)]
     requests: Option<u64>,
+    /// Concurrency of the preload step (default: --concurrency).
+    #[arg(long)]
+    preload_concurrency: Option<usize>,
     /// Users to preload.
     #[arg(long, default_value_t = 5000)]
     users: u64,
@@ -136,6 +139,9 @@ impl Workload {
         }
     }
 }
+
+/// (id, userName) of a user on the target.
+pub type UserRef = (String, String);
 
 /// What a target holds after preloading.
 pub struct Dataset {
@@ -198,7 +204,10 @@ fn steps(w: &Workload) -> Result<Vec<Step>, String> {
     }
     for p in &w.phases {
         if !ALL_PHASES.contains(&p.as_str()) {
-            return Err(format!("unknown phase {p:?}; phases: {}", ALL_PHASES.join(",")));
+            return Err(format!(
+                "unknown phase {p:?}; phases: {}",
+                ALL_PHASES.join(",")
+            ));
         }
         if p == "group-members" {
             s.extend(
@@ -215,13 +224,12 @@ fn steps(w: &Workload) -> Result<Vec<Step>, String> {
 
 async fn preload_users(ctx: &mut Ctx, w: &Workload) {
     let n = w.users;
-    let slots: Arc<Mutex<Vec<Option<(String, String)>>>> =
-        Arc::new(Mutex::new(vec![None; n as usize]));
+    let slots: Arc<Mutex<Vec<Option<UserRef>>>> = Arc::new(Mutex::new(vec![None; n as usize]));
     let (t, tag, s2) = (ctx.target.clone(), ctx.data.tag.clone(), slots.clone());
     let res = run_phase(
         format!("{}: preload {n} users", t.name),
         "preload-users",
-        w.concurrency,
+        w.preload_concurrency.unwrap_or(w.concurrency),
         Limit::Ops(n),
         move |i| {
             let (t, tag, slots) = (t.clone(), tag.clone(), s2.clone());
@@ -344,7 +352,10 @@ async fn preload_group(ctx: &mut Ctx, w: &Workload, size: u64) {
         gp.secs,
         gp.members_per_sec,
         gp.patches,
-        gp.error.as_ref().map(|e| format!("; error: {e}")).unwrap_or_default()
+        gp.error
+            .as_ref()
+            .map(|e| format!("; error: {e}"))
+            .unwrap_or_default()
     );
     ctx.result.preload.groups.push(gp);
 }
@@ -367,7 +378,11 @@ async fn run_named_phase(ctx: &mut Ctx, w: &Workload, phase: &str, size: Option<
                 async move {
                     let id = &users[pick(i, n)].0;
                     let path = format!("/Users/{id}");
-                    vec![timed("get-by-id", 0, t.send(Method::GET, &path, None)).await.0]
+                    vec![
+                        timed("get-by-id", 0, t.send(Method::GET, &path, None))
+                            .await
+                            .0,
+                    ]
                 }
             })
             .await
@@ -377,7 +392,11 @@ async fn run_named_phase(ctx: &mut Ctx, w: &Workload, phase: &str, size: Option<
                 let (t, users) = (t.clone(), users.clone());
                 async move {
                     let q = filter_user_name(&users[pick(i, n)].1);
-                    vec![timed("filter-hit", 0, t.send(Method::GET, &q, None)).await.0]
+                    vec![
+                        timed("filter-hit", 0, t.send(Method::GET, &q, None))
+                            .await
+                            .0,
+                    ]
                 }
             })
             .await
@@ -408,12 +427,15 @@ async fn run_named_phase(ctx: &mut Ctx, w: &Workload, phase: &str, size: Option<
                 let (t, users) = (t.clone(), users.clone());
                 async move {
                     let path = format!("/Users/{}", users[pick(i, n)].0);
-                    let (get, reply) = timed("profile-get", 0, t.send(Method::GET, &path, None)).await;
+                    let (get, reply) =
+                        timed("profile-get", 0, t.send(Method::GET, &path, None)).await;
                     let mut out = vec![get];
                     if let Some(user) = reply.filter(|r| r.ok()).and_then(|r| r.json()) {
                         let body = okta_put(&user, i);
                         out.push(
-                            timed("put-user", 0, t.send(Method::PUT, &path, Some(&body))).await.0,
+                            timed("put-user", 0, t.send(Method::PUT, &path, Some(&body)))
+                                .await
+                                .0,
                         );
                     }
                     out
@@ -427,7 +449,11 @@ async fn run_named_phase(ctx: &mut Ctx, w: &Workload, phase: &str, size: Option<
                 async move {
                     let path = format!("/Users/{}", users[pick(i, n)].0);
                     let body = entra_replace(i);
-                    vec![timed("entra-patch", 0, t.send(Method::PATCH, &path, Some(&body))).await.0]
+                    vec![
+                        timed("entra-patch", 0, t.send(Method::PATCH, &path, Some(&body)))
+                            .await
+                            .0,
+                    ]
                 }
             })
             .await
@@ -439,7 +465,11 @@ async fn run_named_phase(ctx: &mut Ctx, w: &Workload, phase: &str, size: Option<
                 async move {
                     let path = format!("/Users/{}", users[i as usize % n].0);
                     let body = okta_active((i / n as u64) % 2 == 1);
-                    vec![timed("deactivate", 0, t.send(Method::PATCH, &path, Some(&body))).await.0]
+                    vec![
+                        timed("deactivate", 0, t.send(Method::PATCH, &path, Some(&body)))
+                            .await
+                            .0,
+                    ]
                 }
             })
             .await
@@ -479,7 +509,10 @@ async fn run_named_phase(ctx: &mut Ctx, w: &Workload, phase: &str, size: Option<
         }
         "import" => {
             // Okta imports sequentially: one page of 100 at a time, startIndex 1, 101, 201…
-            let total = match t.send(Method::GET, "/Users?startIndex=1&count=1", None).await {
+            let total = match t
+                .send(Method::GET, "/Users?startIndex=1&count=1", None)
+                .await
+            {
                 Ok(r) => r
                     .json()
                     .and_then(|v| v["totalResults"].as_u64())
@@ -491,7 +524,11 @@ async fn run_named_phase(ctx: &mut Ctx, w: &Workload, phase: &str, size: Option<
                 let t = t.clone();
                 async move {
                     let q = format!("/Users?startIndex={}&count=100", 1 + 100 * i);
-                    vec![timed("import-page", (i + 1) as u32, t.send(Method::GET, &q, None)).await.0]
+                    vec![
+                        timed("import-page", (i + 1) as u32, t.send(Method::GET, &q, None))
+                            .await
+                            .0,
+                    ]
                 }
             })
             .await
@@ -585,7 +622,13 @@ async fn main_async(cli: Cli) -> Result<(), String> {
             };
             let (base, tok, _server) = resolve(url, token, roster_bin, peer_cmd, &peer_path)?;
             let tag = w.tag.clone().unwrap_or_else(default_tag);
-            let mut ctx = make_ctx(name.as_deref().unwrap_or(default_name), &base, &tok, &w, &tag)?;
+            let mut ctx = make_ctx(
+                name.as_deref().unwrap_or(default_name),
+                &base,
+                &tok,
+                &w,
+                &tag,
+            )?;
             ctx.target.wait_ready(Duration::from_secs(60)).await?;
             for step in steps(&w)? {
                 run_step(&mut ctx, &w, &step).await;

@@ -25,7 +25,11 @@ pub fn bar_line(label: &str, limit: Limit, done: u64, elapsed: Duration) -> Stri
     let rate = done as f64 / elapsed.as_secs_f64().max(1e-9);
     let count = match limit {
         Limit::Ops(n) => format!("{done}/{n}"),
-        Limit::For(d) => format!("{done} ops, {:.0}/{:.0}s", elapsed.as_secs_f64(), d.as_secs_f64()),
+        Limit::For(d) => format!(
+            "{done} ops, {:.0}/{:.0}s",
+            elapsed.as_secs_f64(),
+            d.as_secs_f64()
+        ),
     };
     format!(
         "{label:<34} [{}{}] {count}  {rate:.0} ops/s",
@@ -73,13 +77,21 @@ mod tests {
     #[test]
     fn bar_fills_with_ops() {
         let l = bar_line("x", Limit::Ops(100), 50, Duration::from_secs(1));
-        assert!(l.contains(&format!("[{}{}]", "#".repeat(12), "-".repeat(12))), "{l}");
+        assert!(
+            l.contains(&format!("[{}{}]", "#".repeat(12), "-".repeat(12))),
+            "{l}"
+        );
         assert!(l.contains("50/100") && l.contains("50 ops/s"), "{l}");
     }
 
     #[test]
     fn bar_fills_with_time_and_never_overflows() {
-        let l = bar_line("x", Limit::For(Duration::from_secs(2)), 10, Duration::from_secs(5));
+        let l = bar_line(
+            "x",
+            Limit::For(Duration::from_secs(2)),
+            10,
+            Duration::from_secs(5),
+        );
         assert!(l.contains(&format!("[{}]", "#".repeat(24))), "{l}");
         let l = bar_line("x", Limit::Ops(0), 0, Duration::ZERO);
         assert!(l.contains(&"#".repeat(24)), "{l}");

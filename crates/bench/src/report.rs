@@ -71,7 +71,12 @@ pub fn ratios(roster: &TargetResult, peer: &TargetResult) -> Vec<Ratio> {
 }
 
 pub fn import_cost(t: &TargetResult) -> Option<ImportCost> {
-    let k = t.phases.iter().find(|p| p.phase == "import")?.kinds.get("import-page")?;
+    let k = t
+        .phases
+        .iter()
+        .find(|p| p.phase == "import")?
+        .kinds
+        .get("import-page")?;
     let pages: Vec<f64> = k.by_page.iter().map(|(_, ms)| *ms).collect();
     if pages.is_empty() {
         return None;
@@ -179,7 +184,10 @@ fn print_tables(results: &[TargetResult]) {
                 g.members,
                 g.secs,
                 g.members_per_sec,
-                g.error.as_ref().map(|e| format!(" ({e})")).unwrap_or_default()
+                g.error
+                    .as_ref()
+                    .map(|e| format!(" ({e})"))
+                    .unwrap_or_default()
             );
         }
     }
@@ -271,7 +279,10 @@ fn charts(results: &[TargetResult], ratios: &[Ratio]) -> Vec<(String, String)> {
         files.push((
             "group-size-throughput.svg".into(),
             LineChart {
-                title: format!("Member PATCH throughput vs group size ({})", sizes.join(", ")),
+                title: format!(
+                    "Member PATCH throughput vs group size ({})",
+                    sizes.join(", ")
+                ),
                 x_label: "members in the group (log)".into(),
                 y_label: "requests/s".into(),
                 x_scale: Scale::Log10,
@@ -350,7 +361,13 @@ pub fn finish(
         for r in &ratios {
             println!(
                 "{:<20} {:<14} {:>10.1} {:>10.1} {:>11.1}x {:>11.1}x {:>11.1}x",
-                r.phase, r.kind, r.roster_rps, r.peer_rps, r.throughput_ratio, r.p50_ratio, r.p99_ratio
+                r.phase,
+                r.kind,
+                r.roster_rps,
+                r.peer_rps,
+                r.throughput_ratio,
+                r.p50_ratio,
+                r.p99_ratio
             );
         }
     }

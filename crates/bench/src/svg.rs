@@ -286,10 +286,7 @@ impl LineChart {
             if coords.len() == 1 {
                 let mut it = coords[0].split(',');
                 let (cx, cy) = (it.next().unwrap_or("0"), it.next().unwrap_or("0"));
-                let _ = writeln!(
-                    out,
-                    r#"<circle cx="{cx}" cy="{cy}" r="3" fill="{color}"/>"#
-                );
+                let _ = writeln!(out, r#"<circle cx="{cx}" cy="{cy}" r="3" fill="{color}"/>"#);
             } else if !coords.is_empty() {
                 let _ = writeln!(
                     out,
@@ -398,7 +395,11 @@ mod tests {
             .lines()
             .find(|l| l.starts_with("<polyline"))
             .expect("polyline");
-        let pts = poly.split("points=\"").nth(1).unwrap().trim_end_matches("\"/>");
+        let pts = poly
+            .split("points=\"")
+            .nth(1)
+            .unwrap()
+            .trim_end_matches("\"/>");
         for p in pts.split(' ') {
             let (x, y) = p.split_once(',').unwrap();
             let (x, y): (f64, f64) = (x.parse().unwrap(), y.parse().unwrap());

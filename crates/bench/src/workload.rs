@@ -125,7 +125,11 @@ pub struct Record {
 }
 
 /// Time `fut` (a request) and turn its outcome into a record.
-pub async fn timed<F>(kind: &'static str, aux: u32, fut: F) -> (Record, Option<crate::target::Reply>)
+pub async fn timed<F>(
+    kind: &'static str,
+    aux: u32,
+    fut: F,
+) -> (Record, Option<crate::target::Reply>)
 where
     F: Future<Output = Result<crate::target::Reply, String>>,
 {
@@ -136,7 +140,11 @@ where
         Ok(r) if r.ok() => (true, None, Some(r)),
         Ok(r) => (
             false,
-            Some(format!("{} {}", r.status, r.body.chars().take(300).collect::<String>())),
+            Some(format!(
+                "{} {}",
+                r.status,
+                r.body.chars().take(300).collect::<String>()
+            )),
             Some(r),
         ),
         Err(e) => (false, Some(e), None),
