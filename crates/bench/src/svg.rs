@@ -8,7 +8,7 @@ const HEIGHT: f64 = 420.0;
 const LEFT: f64 = 72.0;
 const RIGHT: f64 = 180.0;
 const TOP: f64 = 40.0;
-const BOTTOM: f64 = 56.0;
+const BOTTOM: f64 = 64.0;
 const PALETTE: [&str; 8] = [
     "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
 ];
@@ -334,11 +334,11 @@ impl BarChart {
                     fmt_num(v)
                 );
             }
+            // Slanted, so long kind names in narrow groups do not overlap.
+            let (lx, ly) = (gx + group_w / 2.0, base + 12.0);
             let _ = writeln!(
                 out,
-                r#"<text x="{:.1}" y="{:.1}" text-anchor="middle" font-size="11">{}</text>"#,
-                gx + group_w / 2.0,
-                base + 16.0,
+                r#"<text x="{lx:.1}" y="{ly:.1}" text-anchor="end" font-size="11" transform="rotate(-25 {lx:.1} {ly:.1})">{}</text>"#,
                 escape(cat)
             );
         }
