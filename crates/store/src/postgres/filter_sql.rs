@@ -522,13 +522,21 @@ impl Compiler<'_> {
                     CompareOp::Ew => {
                         format!("right({lhs}, {n}) = {}", self.param(Param::Text(lit)))
                     }
+                    // Equality is the same in every deterministic collation; leaving it bare
+                    // lets an index on the column serve it.
+                    CompareOp::Eq => format!("{lhs} = {}", self.param(Param::Text(lit))),
                     // Byte order, as the oracle, whatever the database's collation.
                     _ => format!(
                         "{lhs} COLLATE \"C\" {sql_op} {}",
                         self.param(Param::Text(lit))
                     ),
                 };
-                Ok(format!("COALESCE({typed} AND {cond}, false)"))
+                Ok(match o.kind {
+                    // A bare condition on a column keeps its index usable; `AND … IS NOT NULL`
+                    // keeps it two-valued (NULL AND false is false).
+                    Kind::Text => format!("({cond} AND {typed})"),
+                    _ => format!("COALESCE({typed} AND {cond}, false)"),
+                })
             }
             AttrType::Boolean => {
                 let (Some(b), CompareOp::Eq, Kind::Json) = (value.as_bool(), op, o.kind) else {

@@ -112,6 +112,8 @@ struct Operand {
     ty: AttrType,
     case_exact: bool,
     folded: bool,
+    /// A text column of the table (indexed), not a JSON expression or a constant.
+    column: bool,
 }
 
 /// Where the elements of a multi-valued attribute come from.
@@ -288,6 +290,7 @@ impl Compiler<'_> {
                             ty: sub.ty,
                             case_exact: sub.case_exact,
                             folded: false,
+                            column: false,
                         }
                     }
                     Elements::UserGroups { group, .. } => {
@@ -297,18 +300,21 @@ impl Compiler<'_> {
                                 ty: AttrType::String,
                                 case_exact: true,
                                 folded: false,
+                                column: false,
                             },
                             "display" => Operand {
                                 sql: format!("{group}.display_name_lc"),
                                 ty: AttrType::String,
                                 case_exact: false,
                                 folded: true,
+                                column: false,
                             },
                             "type" => Operand {
                                 sql: "'direct'".into(),
                                 ty: AttrType::String,
                                 case_exact: false,
                                 folded: false,
+                                column: false,
                             },
                             _ => {
                                 return Err(unsupported(format!(
@@ -324,18 +330,21 @@ impl Compiler<'_> {
                                 ty: AttrType::String,
                                 case_exact: true,
                                 folded: false,
+                                column: false,
                             },
                             "display" => Operand {
                                 sql: format!("COALESCE({user}.display_name, {user}.user_name)"),
                                 ty: AttrType::String,
                                 case_exact: false,
                                 folded: false,
+                                column: false,
                             },
                             "type" => Operand {
                                 sql: "'User'".into(),
                                 ty: AttrType::String,
                                 case_exact: false,
                                 folded: false,
+                                column: false,
                             },
                             _ => {
                                 return Err(unsupported(format!(
@@ -351,6 +360,7 @@ impl Compiler<'_> {
                 let attr = self.attribute(path)?.clone();
                 let core = path.urn.is_none();
                 let col = |sql: &str, case_exact: bool, folded: bool| Operand {
+                    column: true,
                     sql: format!("{table}.{sql}"),
                     ty: AttrType::String,
                     case_exact,
@@ -368,12 +378,14 @@ impl Compiler<'_> {
                         ty: AttrType::DateTime,
                         case_exact: true,
                         folded: false,
+                        column: false,
                     }),
                     (_, true, "meta", Some("lastModified")) => Some(Operand {
                         sql: format!("{table}.last_modified"),
                         ty: AttrType::DateTime,
                         case_exact: true,
                         folded: false,
+                        column: false,
                     }),
                     (_, true, "meta", Some("resourceType")) => {
                         let rt = if self.table == Table::Users {
@@ -386,6 +398,7 @@ impl Compiler<'_> {
                             ty: AttrType::String,
                             case_exact: true,
                             folded: false,
+                            column: false,
                         })
                     }
                     (_, true, "meta", _) => {
@@ -424,6 +437,7 @@ impl Compiler<'_> {
                     ty,
                     case_exact,
                     folded: false,
+                    column: false,
                 }))
             }
         }
@@ -579,6 +593,11 @@ impl Compiler<'_> {
                     }
                     _ => format!("{lhs} {sql_op} {}", self.param(Param::Text(lit))),
                 };
+                if o.column {
+                    // A bare condition on a column keeps its index usable; `AND … IS NOT
+                    // NULL` keeps it two-valued (NULL AND 0 is 0). Columns only hold text.
+                    return Ok(format!("({cond} AND {} IS NOT NULL)", o.sql));
+                }
                 Ok(format!("COALESCE({typed} AND {cond}, 0)"))
             }
             AttrType::Boolean => {
