@@ -2,8 +2,15 @@
 //! own transaction together with its row in `schema_migrations`.
 
 /// `(version, description, sql)` for SQLite.
-pub const SQLITE: &[(i64, &str, &str)] = &[(
-    1,
-    "directory",
-    include_str!("../migrations/sqlite/0001_directory.sql"),
-)];
+pub const SQLITE: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "directory",
+        include_str!("../migrations/sqlite/0001_directory.sql"),
+    ),
+    (
+        2,
+        "organizations and teams",
+        include_str!("../migrations/sqlite/0002_orgs_teams.sql"),
+    ),
+];
