@@ -97,9 +97,9 @@ fn created(value: &str, phrase: &mut Phrase) -> Result<(), DirectoryError> {
 pub fn parse_phrase(phrase: &str) -> Result<Phrase, DirectoryError> {
     let mut out = Phrase::default();
     for term in phrase.split_whitespace() {
-        let (key, value) = term.split_once(':').ok_or_else(|| {
-            bad_phrase(format!("'{term}' is not a qualifier:value term"))
-        })?;
+        let (key, value) = term
+            .split_once(':')
+            .ok_or_else(|| bad_phrase(format!("'{term}' is not a qualifier:value term")))?;
         let value = value.trim_matches('"');
         if value.is_empty() {
             return Err(bad_phrase(format!("'{term}' has no value")));
@@ -113,7 +113,9 @@ pub fn parse_phrase(phrase: &str) -> Result<Phrase, DirectoryError> {
             "actor" => out.actors.push(value.to_string()),
             "created" => created(value, &mut out)?,
             other => {
-                return Err(bad_phrase(format!("the qualifier '{other}' is not supported")));
+                return Err(bad_phrase(format!(
+                    "the qualifier '{other}' is not supported"
+                )));
             }
         }
     }
@@ -265,7 +267,10 @@ mod tests {
     #[test]
     fn phrases_parse() {
         let p = parse_phrase("action:team.add_member actor:acme_admin").unwrap();
-        assert_eq!(p.actions, vec![ActionMatch::Exact("team.add_member".into())]);
+        assert_eq!(
+            p.actions,
+            vec![ActionMatch::Exact("team.add_member".into())]
+        );
         assert_eq!(p.actors, vec!["acme_admin".to_string()]);
         let p = parse_phrase("action:team").unwrap();
         assert_eq!(p.actions, vec![ActionMatch::Category("team".into())]);

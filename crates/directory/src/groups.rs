@@ -429,7 +429,10 @@ impl Directory {
                 removed: members,
             }
             .events(caller, &gone);
-            events.extend(self.unlink_deleted_group(&mut tx, caller, &current, at).await?);
+            events.extend(
+                self.unlink_deleted_group(&mut tx, caller, &current, at)
+                    .await?,
+            );
             events.push(caller.actor.event(
                 enterprise_id,
                 audit::EXTERNAL_GROUP_DELETE,

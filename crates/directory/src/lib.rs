@@ -15,6 +15,7 @@ pub mod handle;
 pub mod links;
 mod listing;
 pub mod model;
+mod operator;
 pub mod orgs;
 pub mod render;
 pub mod roles;

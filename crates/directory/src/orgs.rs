@@ -58,7 +58,10 @@ impl Directory {
         Ok(org)
     }
 
-    pub async fn organizations(&self, caller: &Caller) -> Result<Vec<Organization>, DirectoryError> {
+    pub async fn organizations(
+        &self,
+        caller: &Caller,
+    ) -> Result<Vec<Organization>, DirectoryError> {
         Ok(self.store.organizations(caller.enterprise.id).await?)
     }
 

@@ -148,8 +148,7 @@ pub trait Store: Send + Sync + 'static {
     // Organizations, teams, their members, the audit log (sqlite/orgs.rs, sqlite/audit.rs).
 
     /// The organization with this login (compared case-insensitively), in any enterprise.
-    async fn organization_by_login(&self, login: &str)
-    -> Result<Option<Organization>, StoreError>;
+    async fn organization_by_login(&self, login: &str) -> Result<Option<Organization>, StoreError>;
     async fn organizations(&self, enterprise_id: i64) -> Result<Vec<Organization>, StoreError>;
     /// An organization's teams, in creation order.
     async fn teams(&self, org_id: i64) -> Result<Vec<Team>, StoreError>;
@@ -160,8 +159,7 @@ pub trait Store: Send + Sync + 'static {
     /// A group's members as users (for external-group listings), in membership order.
     async fn group_users(&self, group_id: &str) -> Result<Vec<ManagedUser>, StoreError>;
     /// A team's members, ordered by handle.
-    async fn team_users(&self, team_id: i64, slice: Slice)
-    -> Result<Vec<ManagedUser>, StoreError>;
+    async fn team_users(&self, team_id: i64, slice: Slice) -> Result<Vec<ManagedUser>, StoreError>;
     /// An organization's members, ordered by handle.
     async fn org_users(&self, org_id: i64, slice: Slice) -> Result<Vec<ManagedUser>, StoreError>;
     async fn audit_events(&self, query: &AuditQuery) -> Result<Vec<LoggedEvent>, StoreError>;
@@ -247,8 +245,7 @@ pub trait Tx: Send {
     ) -> Result<Organization, StoreError>;
     async fn insert_team(&mut self, team: &NewTeam) -> Result<Team, StoreError>;
     async fn team(&mut self, id: i64) -> Result<Option<Team>, StoreError>;
-    async fn team_by_slug(&mut self, org_id: i64, slug: &str)
-    -> Result<Option<Team>, StoreError>;
+    async fn team_by_slug(&mut self, org_id: i64, slug: &str) -> Result<Option<Team>, StoreError>;
     /// Whether any team names this one as its parent.
     async fn has_child_teams(&mut self, team_id: i64) -> Result<bool, StoreError>;
     /// Write a team's description, privacy and parent.

@@ -150,7 +150,11 @@ impl Directory {
         Ok(team)
     }
 
-    pub async fn teams(&self, caller: &Caller, org_login: &str) -> Result<Vec<Team>, DirectoryError> {
+    pub async fn teams(
+        &self,
+        caller: &Caller,
+        org_login: &str,
+    ) -> Result<Vec<Team>, DirectoryError> {
         let org = self.organization(caller, org_login).await?;
         Ok(self.store.teams(org.id).await?)
     }

@@ -18,8 +18,8 @@ use crate::error::DirectoryError;
 use crate::handle::{HandleError, MAX_HANDLE_LEN, handle_for};
 use crate::model::{AuditEvent, Enterprise, ManagedUser, Membership, Profile};
 use crate::render;
-use crate::seats::Seats;
 use crate::roles::EnterpriseRole;
+use crate::seats::Seats;
 use crate::versions::check_if_match;
 
 /// What the rules derive from a user document.

@@ -34,7 +34,6 @@ pub fn version_of(body: &serde_json::Value) -> Option<i64> {
         .and_then(|v| v.trim_start_matches("W/").trim_matches('"').parse().ok())
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,9 +1,13 @@
 //! `roster`: the directory an identity provider provisions into over SCIM 2.0.
 
+mod audit_cmd;
 mod cli;
 mod duration;
 mod enterprise_cmd;
+mod org_cmd;
+mod retention;
 mod serve;
+mod team_cmd;
 mod token_cmd;
 
 use std::process::ExitCode;
@@ -27,6 +31,9 @@ async fn main() -> ExitCode {
         Command::Serve(args) => serve::run(args).await,
         Command::Enterprise(cmd) => enterprise_cmd::run(cmd).await,
         Command::Token(cmd) => token_cmd::run(cmd).await,
+        Command::Org(cmd) => org_cmd::run(cmd).await,
+        Command::Team(cmd) => team_cmd::run(cmd).await,
+        Command::Audit(args) => audit_cmd::run(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

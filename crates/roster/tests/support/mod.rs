@@ -265,10 +265,7 @@ pub async fn spawn_app_with(profile: Profile, config: ServerConfig) -> TestApp {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let state = AppState {
-        directory: directory.clone(),
-        config: Arc::new(config),
-    };
+    let state = AppState::new(directory.clone(), config);
     tokio::spawn(async move {
         let _ = server::serve(listener, state, async move {
             let _ = rx.await;

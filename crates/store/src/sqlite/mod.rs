@@ -337,10 +337,7 @@ impl Store for SqliteStore {
             .collect()
     }
 
-    async fn organization_by_login(
-        &self,
-        login: &str,
-    ) -> Result<Option<Organization>, StoreError> {
+    async fn organization_by_login(&self, login: &str) -> Result<Option<Organization>, StoreError> {
         self.read_organization_by_login(login).await
     }
 
@@ -368,11 +365,7 @@ impl Store for SqliteStore {
         self.read_group_users(group_id).await
     }
 
-    async fn team_users(
-        &self,
-        team_id: i64,
-        slice: Slice,
-    ) -> Result<Vec<ManagedUser>, StoreError> {
+    async fn team_users(&self, team_id: i64, slice: Slice) -> Result<Vec<ManagedUser>, StoreError> {
         self.read_team_users(team_id, slice).await
     }
 

@@ -106,15 +106,17 @@ pub(super) async fn has_child_teams(tx: &mut Tx, team_id: i64) -> Result<bool, S
 }
 
 pub(super) async fn update_team(tx: &mut Tx, t: &Team) -> Result<(), StoreError> {
-    sqlx::query("UPDATE teams SET description = ?, privacy = ?, parent_id = ?, updated = ? WHERE id = ?")
-        .bind(&t.description)
-        .bind(t.privacy.as_str())
-        .bind(t.parent_id)
-        .bind(micros(t.updated))
-        .bind(t.id)
-        .execute(&mut **tx)
-        .await
-        .map_err(backend)?;
+    sqlx::query(
+        "UPDATE teams SET description = ?, privacy = ?, parent_id = ?, updated = ? WHERE id = ?",
+    )
+    .bind(&t.description)
+    .bind(t.privacy.as_str())
+    .bind(t.parent_id)
+    .bind(micros(t.updated))
+    .bind(t.id)
+    .execute(&mut **tx)
+    .await
+    .map_err(backend)?;
     Ok(())
 }
 

@@ -21,7 +21,10 @@ const USER_WANTED: &str = "SELECT t.id FROM group_members gm \
      JOIN teams t ON t.group_id = gm.group_id \
      JOIN users a ON a.id = gm.user_id AND a.active = 1 WHERE gm.user_id = ?";
 
-fn seat_changes(rows: &[sqlx::sqlite::SqliteRow], joined: bool) -> Result<Vec<SeatChange>, StoreError> {
+fn seat_changes(
+    rows: &[sqlx::sqlite::SqliteRow],
+    joined: bool,
+) -> Result<Vec<SeatChange>, StoreError> {
     rows.iter()
         .map(|r| {
             Ok(SeatChange {
@@ -33,7 +36,10 @@ fn seat_changes(rows: &[sqlx::sqlite::SqliteRow], joined: bool) -> Result<Vec<Se
         .collect()
 }
 
-pub(super) async fn sync_team_seats(tx: &mut Tx, team_id: i64) -> Result<Vec<SeatChange>, StoreError> {
+pub(super) async fn sync_team_seats(
+    tx: &mut Tx,
+    team_id: i64,
+) -> Result<Vec<SeatChange>, StoreError> {
     let leaving = sqlx::query(AssertSqlSafe(format!(
         "SELECT tm.user_id, u.handle FROM team_members tm LEFT JOIN users u ON u.id = tm.user_id \
          WHERE tm.team_id = ? AND tm.user_id NOT IN ({TEAM_WANTED}) ORDER BY u.handle_lc"
@@ -88,7 +94,10 @@ fn team_seat_changes(
         .collect()
 }
 
-pub(super) async fn sync_user_seats(tx: &mut Tx, user_id: &str) -> Result<Vec<TeamSeatChange>, StoreError> {
+pub(super) async fn sync_user_seats(
+    tx: &mut Tx,
+    user_id: &str,
+) -> Result<Vec<TeamSeatChange>, StoreError> {
     let leaving = sqlx::query(AssertSqlSafe(format!(
         "SELECT tm.team_id, t.org_id FROM team_members tm JOIN teams t ON t.id = tm.team_id \
          WHERE tm.user_id = ? AND tm.team_id NOT IN ({USER_WANTED}) ORDER BY tm.team_id"

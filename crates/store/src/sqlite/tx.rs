@@ -397,11 +397,7 @@ impl Tx for SqliteTx {
         orgs_tx::team(&mut self.tx, id).await
     }
 
-    async fn team_by_slug(
-        &mut self,
-        org_id: i64,
-        slug: &str,
-    ) -> Result<Option<Team>, StoreError> {
+    async fn team_by_slug(&mut self, org_id: i64, slug: &str) -> Result<Option<Team>, StoreError> {
         orgs_tx::team_by_slug(&mut self.tx, org_id, slug).await
     }
 
@@ -434,10 +430,7 @@ impl Tx for SqliteTx {
         seats::sync_team_seats(&mut self.tx, team_id).await
     }
 
-    async fn sync_user_seats(
-        &mut self,
-        user_id: &str,
-    ) -> Result<Vec<TeamSeatChange>, StoreError> {
+    async fn sync_user_seats(&mut self, user_id: &str) -> Result<Vec<TeamSeatChange>, StoreError> {
         seats::sync_user_seats(&mut self.tx, user_id).await
     }
 
