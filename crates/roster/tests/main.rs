@@ -12,6 +12,7 @@ mod emu_rules;
 mod entra;
 mod listing;
 mod okta;
+mod orgs_teams;
 mod process;
 mod races;
 mod smoke;
