@@ -3,6 +3,7 @@
 
 mod support;
 
+mod audit_log;
 mod auth;
 mod bad_input;
 mod bulk;
