@@ -16,4 +16,5 @@ mod okta;
 mod orgs_teams;
 mod process;
 mod races;
+mod scopes_rate_limits;
 mod smoke;
