@@ -32,6 +32,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     if let store::DatabaseUrl::Postgres(_) = args.db.database {
         return Err("PostgreSQL is not available yet in this version of Roster: run on the embedded SQLite default (--database sqlite://PATH)".into());
     }
+    let limit = rate_limit(&args)?;
     let directory = open(&DatabaseArg {
         database: args.db.database.clone(),
     })
@@ -82,7 +83,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         directory.clone(),
         ServerConfig {
             max_body_bytes: args.max_body_bytes,
-            rate_limit: rate_limit(&args)?,
+            rate_limit: limit,
         },
     );
     if let Some(days) = args.audit_retention_days {

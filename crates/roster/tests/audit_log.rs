@@ -17,8 +17,12 @@ async fn every_scim_write_is_in_the_audit_log_under_githubs_names() {
     let mona = id(&scim.create_user("mona@example.com").await);
     let hubot = id(&scim.create_user("hubot@example.com").await);
     let user = |active: bool| json!({ "schemas": [PATCH_OP], "Operations": [{ "op": "replace", "value": { "active": active } }] });
-    scim.patch(&format!("/Users/{mona}"), &user(false)).await.expect(200);
-    scim.patch(&format!("/Users/{mona}"), &user(true)).await.expect(200);
+    scim.patch(&format!("/Users/{mona}"), &user(false))
+        .await
+        .expect(200);
+    scim.patch(&format!("/Users/{mona}"), &user(true))
+        .await
+        .expect(200);
     scim.patch_ops(
         &format!("/Users/{mona}"),
         json!([{ "op": "add", "path": "roles", "value": [{ "value": "enterprise_owner" }] }]),
@@ -104,7 +108,10 @@ async fn events_carry_githubs_fields_actor_token_and_request_id() {
         .get("/enterprises/acme/audit-log?phrase=action:external_identity.provision")
         .await
         .expect(200);
-    assert_eq!(page.header("content-type"), Some("application/json; charset=utf-8"));
+    assert_eq!(
+        page.header("content-type"),
+        Some("application/json; charset=utf-8")
+    );
     let e = &page.body[0];
     assert_eq!(e["action"], "external_identity.provision");
     assert_eq!(e["actor"], "acme_admin");
@@ -150,18 +157,28 @@ async fn refused_scim_writes_are_recorded_as_scim_api_failures() {
     scim.post("/Users", &crate::support::okta_user("mona@example.com"))
         .await
         .expect(409);
-    scim.patch_ops("/Groups/nope", json!([{ "op": "remove", "path": "members" }]))
-        .await
-        .expect(404);
-    scim.send(reqwest::Method::POST, "/Groups", None, &[("content-type", "application/scim+json")])
-        .await
-        .expect(400);
+    scim.patch_ops(
+        "/Groups/nope",
+        json!([{ "op": "remove", "path": "members" }]),
+    )
+    .await
+    .expect(404);
+    scim.send(
+        reqwest::Method::POST,
+        "/Groups",
+        None,
+        &[("content-type", "application/scim+json")],
+    )
+    .await
+    .expect(400);
     // Reads and searches are not writes; a refused read records nothing.
     scim.get("/Users/nope").await.expect(404);
     let page = rest
         .get(&format!(
             "/enterprises/acme/audit-log?phrase={}",
-            encode("action:external_identity.scim_api_failure action:external_group.scim_api_failure")
+            encode(
+                "action:external_identity.scim_api_failure action:external_group.scim_api_failure"
+            )
         ))
         .await
         .expect(200);
@@ -172,7 +189,11 @@ async fn refused_scim_writes_are_recorded_as_scim_api_failures() {
     assert_eq!(users["method"], "POST");
     assert_eq!(users["path"], "/scim/v2/enterprises/acme/Users");
     assert_eq!(users["status"], 409);
-    assert!(users["detail"].as_str().unwrap().contains("userName"), "{}", page.text);
+    assert!(
+        users["detail"].as_str().unwrap().contains("userName"),
+        "{}",
+        page.text
+    );
     assert_eq!(users["actor"], "acme_admin");
     let groups = &events[1];
     assert_eq!(groups["action"], "external_group.scim_api_failure");
@@ -202,30 +223,62 @@ async fn the_phrase_selects_by_action_actor_and_date() {
     };
     assert_eq!(get("action:user.create").await, 2);
     assert_eq!(get("action:user").await, 2);
-    assert_eq!(get("action:user.create action:external_identity.provision").await, 4);
+    assert_eq!(
+        get("action:user.create action:external_identity.provision").await,
+        4
+    );
     assert_eq!(get("action:user.create actor:acme_admin").await, 2);
     assert_eq!(get("action:user.create actor:someone-else").await, 0);
     let today = time::OffsetDateTime::now_utc().date();
     let tomorrow = today.next_day().unwrap();
     let yesterday = today.previous_day().unwrap();
-    assert_eq!(get(&format!("action:user.create created:>={today}")).await, 2);
+    assert_eq!(
+        get(&format!("action:user.create created:>={today}")).await,
+        2
+    );
     assert_eq!(get(&format!("action:user.create created:{today}")).await, 2);
-    assert_eq!(get(&format!("action:user.create created:>{today}")).await, 0);
-    assert_eq!(get(&format!("action:user.create created:<{today}")).await, 0);
-    assert_eq!(get(&format!("action:user.create created:<={today}")).await, 2);
-    assert_eq!(get(&format!("action:user.create created:<{tomorrow}")).await, 2);
-    assert_eq!(get(&format!("action:user.create created:{yesterday}..{today}")).await, 2);
-    assert_eq!(get("action:user.create created:2020-01-01..2020-02-01").await, 0);
+    assert_eq!(
+        get(&format!("action:user.create created:>{today}")).await,
+        0
+    );
+    assert_eq!(
+        get(&format!("action:user.create created:<{today}")).await,
+        0
+    );
+    assert_eq!(
+        get(&format!("action:user.create created:<={today}")).await,
+        2
+    );
+    assert_eq!(
+        get(&format!("action:user.create created:<{tomorrow}")).await,
+        2
+    );
+    assert_eq!(
+        get(&format!("action:user.create created:{yesterday}..{today}")).await,
+        2
+    );
+    assert_eq!(
+        get("action:user.create created:2020-01-01..2020-02-01").await,
+        0
+    );
     let bad = rest
         .get("/enterprises/acme/audit-log?phrase=repo%3Ax")
         .await
         .expect(422);
-    assert!(bad.body["message"].as_str().unwrap().contains("action:"), "{}", bad.text);
+    assert!(
+        bad.body["message"].as_str().unwrap().contains("action:"),
+        "{}",
+        bad.text
+    );
     rest.get("/enterprises/acme/audit-log?phrase=created%3A%3E%3Dsoon")
         .await
         .expect(422);
-    rest.get("/enterprises/acme/audit-log?per_page=101").await.expect(422);
-    rest.get("/enterprises/acme/audit-log?after=bogus").await.expect(422);
+    rest.get("/enterprises/acme/audit-log?per_page=101")
+        .await
+        .expect(422);
+    rest.get("/enterprises/acme/audit-log?after=bogus")
+        .await
+        .expect(422);
 }
 
 #[tokio::test]
@@ -248,19 +301,32 @@ async fn pages_follow_cursors_newest_first_without_gaps_or_repeats() {
     assert_eq!(all.len(), 7);
     assert_eq!(all[0], "user6_acme", "newest first");
     let mut seen = Vec::new();
-    let mut url = format!("{}/enterprises/acme/audit-log?phrase=action%3Auser.create&per_page=3", rest.base);
+    let mut url = format!(
+        "{}/enterprises/acme/audit-log?phrase=action%3Auser.create&per_page=3",
+        rest.base
+    );
     let mut pages = 0;
     loop {
         pages += 1;
         let path = url.strip_prefix(&rest.base).unwrap().to_string();
         let r = rest.get(&path).await.expect(200);
         seen.extend(
-            r.body.as_array().unwrap().iter().map(|e| e["user"].as_str().unwrap().to_string()),
+            r.body
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["user"].as_str().unwrap().to_string()),
         );
         let next = r.header("link").and_then(|l| {
             l.split(", ")
                 .find(|p| p.ends_with("rel=\"next\""))
-                .map(|p| p.trim_start_matches('<').split('>').next().unwrap().to_string())
+                .map(|p| {
+                    p.trim_start_matches('<')
+                        .split('>')
+                        .next()
+                        .unwrap()
+                        .to_string()
+                })
         });
         match next {
             Some(n) => url = n,
@@ -281,9 +347,18 @@ async fn pages_follow_cursors_newest_first_without_gaps_or_repeats() {
         .unwrap()
         .split(", ")
         .find(|p| p.ends_with("rel=\"prev\""))
-        .map(|p| p.trim_start_matches('<').split('>').next().unwrap().to_string())
+        .map(|p| {
+            p.trim_start_matches('<')
+                .split('>')
+                .next()
+                .unwrap()
+                .to_string()
+        })
         .expect("a prev link");
-    let back = rest.get(prev.strip_prefix(&rest.base).unwrap()).await.expect(200);
+    let back = rest
+        .get(prev.strip_prefix(&rest.base).unwrap())
+        .await
+        .expect(200);
     assert_eq!(back.body, first.body);
 }
 
@@ -293,7 +368,9 @@ async fn retention_deletes_only_old_events_and_the_api_cannot_delete_any() {
     let rest = app.rest().await;
     app.scim.create_user("mona@example.com").await;
     rest.delete("/enterprises/acme/audit-log").await.expect(405);
-    rest.post("/enterprises/acme/audit-log", &json!({})).await.expect(405);
+    rest.post("/enterprises/acme/audit-log", &json!({}))
+        .await
+        .expect(405);
     assert_eq!(app.directory.prune_audit_log(30).await.unwrap(), 0);
     assert!(!rest.actions("").await.is_empty());
     assert!(app.directory.prune_audit_log(0).await.unwrap() > 0);

@@ -8,6 +8,7 @@ mod auth;
 mod bad_input;
 mod bulk;
 mod cli;
+mod cli_orgs;
 mod discovery;
 mod emu_rules;
 mod entra;
