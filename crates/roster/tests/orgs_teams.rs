@@ -420,7 +420,7 @@ async fn suspension_empties_teams_and_orgs_and_reactivation_restores_them() {
     assert!(rest.team_logins("octo", "ops").await.is_empty());
     assert!(rest.org_logins("octo").await.is_empty());
     // The group still lists the suspended member (it is the IdP's list).
-    assert_eq!(scim.member_ids(&devs).await, [mona.clone()]);
+    assert_eq!(scim.member_ids(&devs).await, vec![mona.to_string()]);
     // A membership change while suspended does not seat the user.
     scim.patch_ops(
         &format!("/Groups/{devs}"),
