@@ -108,9 +108,10 @@ impl Directory {
         expires_in: Option<Duration>,
     ) -> Result<IssuedToken, DirectoryError> {
         if scopes.is_empty() {
-            return Err(DirectoryError::Refused(
-                "a token needs at least one scope: scim:enterprise or admin:enterprise".into(),
-            ));
+            return Err(DirectoryError::Refused(format!(
+                "a token needs at least one scope: {}",
+                Scope::names()
+            )));
         }
         let enterprise = self
             .store
@@ -185,6 +186,20 @@ impl Directory {
         needed: Scope,
         request_id: Option<String>,
     ) -> Result<(Enterprise, Actor), DirectoryError> {
+        self.authenticate_for(Some(slug), authorization, needed, request_id)
+            .await
+    }
+
+    /// Authenticate a request from its `Authorization` header: for enterprise `slug` when the
+    /// path names one, otherwise for the token's own enterprise (whose organizations the
+    /// directory then checks).
+    pub async fn authenticate_for(
+        &self,
+        slug: Option<&str>,
+        authorization: Option<&str>,
+        needed: Scope,
+        request_id: Option<String>,
+    ) -> Result<(Enterprise, Actor), DirectoryError> {
         let secret = authorization
             .and_then(|h| {
                 let (scheme, rest) = h.trim().split_once(' ')?;
@@ -216,7 +231,9 @@ impl Directory {
                 crate::render::timestamp(exp)
             )));
         }
-        if enterprise.slug != slug {
+        if let Some(slug) = slug
+            && enterprise.slug != slug
+        {
             return Err(DirectoryError::Forbidden(format!(
                 "this token belongs to another enterprise and cannot access enterprise '{slug}'"
             )));

@@ -19,6 +19,13 @@ pub enum DirectoryError {
     /// An administrative request that cannot be carried out (a taken slug, a bad short code).
     #[error("{0}")]
     Refused(String),
+    /// A resource of the REST API (organization, team, IdP group) that does not exist for the
+    /// caller. SCIM resources use `ScimError::NotFound`.
+    #[error("{0}")]
+    NotFound(String),
+    /// A well-formed request that breaks a rule (a taken login, a nested linked team): 422.
+    #[error("{0}")]
+    Unprocessable(String),
     /// A transaction lost a race (a concurrent write, a serialization failure); the operation
     /// is retried a few times before this reaches a caller.
     #[error("{0}")]
@@ -46,11 +53,20 @@ impl From<StoreError> for DirectoryError {
                     UniqueKey::EnterpriseShortCode => {
                         "an enterprise with this short code already exists"
                     }
+                    UniqueKey::OrganizationLogin => {
+                        "an organization with this login already exists on this server (logins are compared case-insensitively); choose another login"
+                    }
+                    UniqueKey::TeamSlug => {
+                        "a team with this name (or one giving the same slug) already exists in this organization; choose another name"
+                    }
                     UniqueKey::Other => "a resource with these unique values already exists",
                 };
                 match key {
                     UniqueKey::EnterpriseSlug | UniqueKey::EnterpriseShortCode => {
                         DirectoryError::Refused(detail.to_string())
+                    }
+                    UniqueKey::OrganizationLogin | UniqueKey::TeamSlug => {
+                        DirectoryError::Unprocessable(detail.to_string())
                     }
                     _ => DirectoryError::Scim(ScimError::Uniqueness(detail.to_string())),
                 }
@@ -72,6 +88,8 @@ impl DirectoryError {
             DirectoryError::Unauthenticated(d) => (401, error_body(401, None, d)),
             DirectoryError::Forbidden(d) => (403, error_body(403, None, d)),
             DirectoryError::Refused(d) => (400, error_body(400, None, d)),
+            DirectoryError::NotFound(d) => (404, error_body(404, None, d)),
+            DirectoryError::Unprocessable(d) => (400, error_body(400, None, d)),
             DirectoryError::Contention(_) => (
                 503,
                 error_body(

@@ -18,6 +18,7 @@ use crate::directory::{Caller, Directory, ReadOptions, now, retrying};
 use crate::error::DirectoryError;
 use crate::model::{AuditEvent, IdpGroup, Member};
 use crate::render;
+use crate::seats::Seats;
 use crate::store::Tx;
 use crate::versions::check_if_match;
 
@@ -392,6 +393,12 @@ impl Directory {
             ));
         }
         events.extend(delta.events(caller, &group));
+        let mut seats = Seats::new(self, caller, at);
+        let touched: Vec<String> = delta.added.iter().chain(&delta.removed).cloned().collect();
+        seats
+            .group_members_changed(&mut tx, &group.id, &touched)
+            .await?;
+        events.extend(seats.events);
         tx.append_audit(&events).await?;
         tx.commit().await?;
         Ok(group)
@@ -422,6 +429,10 @@ impl Directory {
                 removed: members,
             }
             .events(caller, &gone);
+            events.extend(
+                self.unlink_deleted_group(&mut tx, caller, &current, at)
+                    .await?,
+            );
             events.push(caller.actor.event(
                 enterprise_id,
                 audit::EXTERNAL_GROUP_DELETE,

@@ -3,19 +3,26 @@
 //! every rule inside one store transaction; it never sees HTTP or SQL.
 
 pub mod audit;
+pub mod audit_log;
 pub mod bulk;
 pub mod cursor;
 pub mod directory;
 pub mod enterprises;
 pub mod error;
+pub mod github;
 pub mod groups;
 pub mod handle;
+pub mod links;
 mod listing;
 pub mod model;
+mod operator;
+pub mod orgs;
 pub mod render;
 pub mod roles;
 mod search;
+mod seats;
 pub mod store;
+pub mod teams;
 pub mod tokens;
 pub mod users;
 pub mod versions;

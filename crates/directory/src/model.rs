@@ -56,6 +56,10 @@ pub enum Scope {
     ScimEnterprise,
     /// Everything in the enterprise (GitHub accepted it for SCIM before `scim:enterprise`).
     AdminEnterprise,
+    /// Organizations and teams of the enterprise (and their links to IdP groups).
+    AdminOrg,
+    /// Reading the enterprise's audit log.
+    ReadAuditLog,
 }
 
 impl Scope {
@@ -63,6 +67,8 @@ impl Scope {
         match self {
             Scope::ScimEnterprise => "scim:enterprise",
             Scope::AdminEnterprise => "admin:enterprise",
+            Scope::AdminOrg => "admin:org",
+            Scope::ReadAuditLog => "read:audit_log",
         }
     }
 
@@ -70,11 +76,30 @@ impl Scope {
         match s {
             "scim:enterprise" => Some(Scope::ScimEnterprise),
             "admin:enterprise" => Some(Scope::AdminEnterprise),
+            "admin:org" => Some(Scope::AdminOrg),
+            "read:audit_log" => Some(Scope::ReadAuditLog),
             _ => None,
         }
     }
 
-    /// Whether holding `self` grants `needed`.
+    /// Every scope, as the CLI lists them.
+    pub const ALL: [Scope; 4] = [
+        Scope::ScimEnterprise,
+        Scope::AdminEnterprise,
+        Scope::AdminOrg,
+        Scope::ReadAuditLog,
+    ];
+
+    /// The scope names, for messages: "scim:enterprise, admin:enterprise, …".
+    pub fn names() -> String {
+        Scope::ALL
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// Whether holding `self` grants `needed`: `admin:enterprise` grants everything.
     pub fn grants(self, needed: Scope) -> bool {
         self == needed || self == Scope::AdminEnterprise
     }
@@ -161,4 +186,101 @@ pub struct Page<T> {
     pub items: Vec<T>,
     /// Where the next page starts, when more results follow this one.
     pub next: Option<crate::store::Position>,
+}
+
+/// An organization of an enterprise. Logins are unique across the server, case-insensitively.
+#[derive(Debug, Clone)]
+pub struct Organization {
+    pub id: i64,
+    pub enterprise_id: i64,
+    pub login: String,
+    pub created: OffsetDateTime,
+}
+
+/// Who may see a team (GitHub's values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Privacy {
+    /// Visible to every member of the organization (nested teams must be closed).
+    Closed,
+    /// Visible only to its members and organization owners.
+    Secret,
+}
+
+impl Privacy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Privacy::Closed => "closed",
+            Privacy::Secret => "secret",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Privacy> {
+        match s {
+            "closed" => Some(Privacy::Closed),
+            "secret" => Some(Privacy::Secret),
+            _ => None,
+        }
+    }
+}
+
+/// A team of an organization. Its members are exactly the active members of its linked IdP
+/// group (none when it has no link).
+#[derive(Debug, Clone)]
+pub struct Team {
+    pub id: i64,
+    pub org_id: i64,
+    pub name: String,
+    pub slug: String,
+    pub description: Option<String>,
+    pub privacy: Privacy,
+    pub parent_id: Option<i64>,
+    /// The IdP group whose active members are the team's members.
+    pub group_id: Option<String>,
+    pub created: OffsetDateTime,
+    pub updated: OffsetDateTime,
+}
+
+/// A team as the store inserts it (the id comes from the store).
+#[derive(Debug, Clone)]
+pub struct NewTeam {
+    pub org_id: i64,
+    pub name: String,
+    pub slug: String,
+    pub description: Option<String>,
+    pub privacy: Privacy,
+    pub parent_id: Option<i64>,
+    pub created: OffsetDateTime,
+}
+
+/// A user joining or leaving a team or an organization, as the store's set operations report
+/// it. `login` is the user's handle (absent once the user is erased).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeatChange {
+    pub user_id: String,
+    pub login: Option<String>,
+    pub joined: bool,
+}
+
+/// A team seat a user gained or lost, from the user's side.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TeamSeatChange {
+    pub team_id: i64,
+    pub org_id: i64,
+    pub joined: bool,
+}
+
+/// An audit event as read back from the log, with its place in the log's order.
+#[derive(Debug, Clone)]
+pub struct LoggedEvent {
+    pub seq: i64,
+    pub enterprise_id: i64,
+    pub action: String,
+    pub actor: String,
+    pub token_id: Option<String>,
+    pub request_id: Option<String>,
+    pub target_type: String,
+    pub target_id: String,
+    pub target_name: Option<String>,
+    pub at: OffsetDateTime,
+    pub data: Value,
 }

@@ -8,7 +8,8 @@ use scim::schema::ResourceType;
 use time::OffsetDateTime;
 
 use crate::model::{
-    AuditEvent, Enterprise, IdpGroup, ManagedUser, Member, Membership, Page, Token,
+    AuditEvent, Enterprise, IdpGroup, LoggedEvent, ManagedUser, Member, Membership, NewTeam,
+    Organization, Page, SeatChange, Team, TeamSeatChange, Token,
 };
 
 /// Which uniqueness rule a write broke.
@@ -19,6 +20,8 @@ pub enum UniqueKey {
     GroupDisplayName,
     EnterpriseSlug,
     EnterpriseShortCode,
+    OrganizationLogin,
+    TeamSlug,
     Other,
 }
 
@@ -74,6 +77,41 @@ pub struct NewEnterprise {
     pub created: OffsetDateTime,
 }
 
+/// A window of a plain listing (`per_page`/`page`).
+#[derive(Debug, Clone, Copy)]
+pub struct Slice {
+    pub offset: u64,
+    pub limit: u64,
+}
+
+/// Which actions an audit query selects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ActionMatch {
+    /// This exact action (`team.add_member`).
+    Exact(String),
+    /// Every action of a category (`team` selects `team.*`).
+    Category(String),
+}
+
+/// An audit log query: conditions of one kind are alternatives (OR), kinds combine with AND.
+/// Results come newest first unless `oldest_first`.
+#[derive(Debug, Clone, Default)]
+pub struct AuditQuery {
+    pub enterprise_id: i64,
+    pub actions: Vec<ActionMatch>,
+    pub actors: Vec<String>,
+    /// Events at or after this time.
+    pub from: Option<OffsetDateTime>,
+    /// Events strictly before this time.
+    pub until: Option<OffsetDateTime>,
+    /// Only events older than this log position (the `after` cursor of a newest-first listing).
+    pub older_than: Option<i64>,
+    /// Only events newer than this log position (the `before` cursor).
+    pub newer_than: Option<i64>,
+    pub oldest_first: bool,
+    pub limit: u64,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Start a write transaction.
@@ -106,6 +144,25 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Page<IdpGroup>, StoreError>;
     /// A group's members in a stable order.
     async fn members(&self, group_id: &str) -> Result<Vec<Member>, StoreError>;
+
+    // Organizations, teams, their members, the audit log (sqlite/orgs.rs, sqlite/audit.rs).
+
+    /// The organization with this login (compared case-insensitively), in any enterprise.
+    async fn organization_by_login(&self, login: &str) -> Result<Option<Organization>, StoreError>;
+    async fn organizations(&self, enterprise_id: i64) -> Result<Vec<Organization>, StoreError>;
+    /// An organization's teams, in creation order.
+    async fn teams(&self, org_id: i64) -> Result<Vec<Team>, StoreError>;
+    async fn team_by_slug(&self, org_id: i64, slug: &str) -> Result<Option<Team>, StoreError>;
+    async fn team(&self, id: i64) -> Result<Option<Team>, StoreError>;
+    /// The teams linked to an IdP group, in every organization.
+    async fn linked_teams(&self, group_id: &str) -> Result<Vec<Team>, StoreError>;
+    /// A group's members as users (for external-group listings), in membership order.
+    async fn group_users(&self, group_id: &str) -> Result<Vec<ManagedUser>, StoreError>;
+    /// A team's members, ordered by handle.
+    async fn team_users(&self, team_id: i64, slice: Slice) -> Result<Vec<ManagedUser>, StoreError>;
+    /// An organization's members, ordered by handle.
+    async fn org_users(&self, org_id: i64, slice: Slice) -> Result<Vec<ManagedUser>, StoreError>;
+    async fn audit_events(&self, query: &AuditQuery) -> Result<Vec<LoggedEvent>, StoreError>;
 }
 
 #[async_trait]
@@ -176,6 +233,49 @@ pub trait Tx: Send {
     async fn member_ids(&mut self, group_id: &str) -> Result<Vec<String>, StoreError>;
 
     async fn append_audit(&mut self, events: &[AuditEvent]) -> Result<(), StoreError>;
+
+    // Organizations and teams (sqlite/orgs_tx.rs); memberships derived from IdP groups
+    // (sqlite/seats.rs); audit retention (sqlite/audit.rs).
+
+    async fn insert_organization(
+        &mut self,
+        enterprise_id: i64,
+        login: &str,
+        at: OffsetDateTime,
+    ) -> Result<Organization, StoreError>;
+    async fn insert_team(&mut self, team: &NewTeam) -> Result<Team, StoreError>;
+    async fn team(&mut self, id: i64) -> Result<Option<Team>, StoreError>;
+    async fn team_by_slug(&mut self, org_id: i64, slug: &str) -> Result<Option<Team>, StoreError>;
+    /// Whether any team names this one as its parent.
+    async fn has_child_teams(&mut self, team_id: i64) -> Result<bool, StoreError>;
+    /// Write a team's description, privacy and parent.
+    async fn update_team(&mut self, team: &Team) -> Result<(), StoreError>;
+    /// Link a team to an IdP group (`None`: unlink).
+    async fn set_team_group(
+        &mut self,
+        team_id: i64,
+        group_id: Option<&str>,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+    /// The teams linked to an IdP group.
+    async fn linked_teams(&mut self, group_id: &str) -> Result<Vec<Team>, StoreError>;
+    /// Delete a team and its member rows; the members it had.
+    async fn delete_team(&mut self, team_id: i64) -> Result<Vec<SeatChange>, StoreError>;
+    /// Make a team's members exactly the active members of its linked group (none when it has
+    /// no link), by set operations; who joined and who left.
+    async fn sync_team_seats(&mut self, team_id: i64) -> Result<Vec<SeatChange>, StoreError>;
+    /// Make a user's team memberships exactly the teams linked to the groups it is a member
+    /// of (none while suspended or once erased); the teams it joined and left.
+    async fn sync_user_seats(&mut self, user_id: &str) -> Result<Vec<TeamSeatChange>, StoreError>;
+    /// Make these users' membership of an organization exactly "member of one of its teams";
+    /// who joined and who left.
+    async fn sync_org_seats(
+        &mut self,
+        org_id: i64,
+        user_ids: &[String],
+    ) -> Result<Vec<SeatChange>, StoreError>;
+    /// Delete audit events older than `before` (retention); how many went.
+    async fn prune_audit(&mut self, before: OffsetDateTime) -> Result<u64, StoreError>;
 
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
 }

@@ -19,6 +19,7 @@ use crate::handle::{HandleError, MAX_HANDLE_LEN, handle_for};
 use crate::model::{AuditEvent, Enterprise, ManagedUser, Membership, Profile};
 use crate::render;
 use crate::roles::EnterpriseRole;
+use crate::seats::Seats;
 use crate::versions::check_if_match;
 
 /// What the rules derive from a user document.
@@ -346,6 +347,13 @@ impl Directory {
                 "user {id} changed concurrently"
             )));
         }
+        if user.active != current.active {
+            // Suspension empties the user's teams and organizations; reactivation restores
+            // what its groups say.
+            let mut seats = Seats::new(self, caller, at);
+            seats.user_changed(&mut tx, &user.id, &user.handle).await?;
+            events.extend(seats.events);
+        }
         tx.append_audit(&events).await?;
         tx.commit().await?;
         Ok(user)
@@ -395,6 +403,9 @@ impl Directory {
                     )
                 })
                 .collect();
+            let mut seats = Seats::new(self, caller, at);
+            seats.user_changed(&mut tx, id, &current.handle).await?;
+            events.extend(seats.events);
             events.push(caller.actor.event(
                 enterprise.id,
                 audit::EXTERNAL_IDENTITY_DEPROVISION,

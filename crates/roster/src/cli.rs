@@ -28,6 +28,14 @@ pub enum Command {
     Token(TokenCmd),
     /// Copy a whole SQLite database into an empty PostgreSQL database (stop `serve` first).
     Migrate(MigrateArgs),
+    /// Create and list organizations.
+    #[command(subcommand)]
+    Org(OrgCmd),
+    /// Create and list teams; link them to IdP groups.
+    #[command(subcommand)]
+    Team(TeamCmd),
+    /// Read the audit log, newest first (--json: one GitHub-shaped event per line, for export).
+    Audit(AuditArgs),
 }
 
 #[derive(Args)]
@@ -69,6 +77,106 @@ pub struct ServeArgs {
     /// Public base URL to print (e.g. https://roster.example.com); defaults to http://LISTEN.
     #[arg(long, env = "ROSTER_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Requests per second each token may make (sustained); off when absent.
+    #[arg(long, env = "ROSTER_RATE_LIMIT")]
+    pub rate_limit: Option<f64>,
+    /// Requests a token may make at once after a quiet spell (default: 10 × the rate, at least 1).
+    #[arg(long, env = "ROSTER_RATE_BURST", requires = "rate_limit")]
+    pub rate_burst: Option<u32>,
+    /// Delete audit events older than this many days (checked hourly); kept forever when absent.
+    #[arg(long, env = "ROSTER_AUDIT_RETENTION_DAYS")]
+    pub audit_retention_days: Option<u32>,
+}
+
+#[derive(Subcommand)]
+pub enum OrgCmd {
+    /// Create an organization (login: letters, digits and single hyphens, at most 39).
+    Create {
+        login: String,
+        /// The enterprise (may be left out when the database has one).
+        #[arg(long)]
+        enterprise: Option<String>,
+        #[command(flatten)]
+        db: DatabaseArg,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List an enterprise's organizations.
+    List {
+        #[arg(long)]
+        enterprise: Option<String>,
+        #[command(flatten)]
+        db: DatabaseArg,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum TeamCmd {
+    /// Create a team; its slug comes from the name.
+    Create {
+        name: String,
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        description: Option<String>,
+        /// secret (default for top-level teams) or closed (required for nested teams).
+        #[arg(long, value_parser = ["secret", "closed"])]
+        privacy: Option<String>,
+        /// Slug of the parent team.
+        #[arg(long)]
+        parent: Option<String>,
+        #[command(flatten)]
+        db: DatabaseArg,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List an organization's teams.
+    List {
+        #[arg(long)]
+        org: String,
+        #[command(flatten)]
+        db: DatabaseArg,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Link a team to an IdP group (the SCIM group's id); replaces an existing link.
+    Link {
+        team: String,
+        group_id: String,
+        #[arg(long)]
+        org: String,
+        #[command(flatten)]
+        db: DatabaseArg,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Unlink a team from its IdP group; the team is left without members.
+    Unlink {
+        team: String,
+        #[arg(long)]
+        org: String,
+        #[command(flatten)]
+        db: DatabaseArg,
+    },
+}
+
+#[derive(Args)]
+pub struct AuditArgs {
+    /// GitHub's search phrase: action:NAME, actor:LOGIN, created:>=YYYY-MM-DD …
+    #[arg(long)]
+    pub phrase: Option<String>,
+    #[arg(long)]
+    pub enterprise: Option<String>,
+    /// At most this many events (all when absent).
+    #[arg(long)]
+    pub limit: Option<u64>,
+    #[command(flatten)]
+    pub db: DatabaseArg,
+    /// One JSON object per line, as the REST API returns them.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Subcommand)]
@@ -102,7 +210,7 @@ pub enum TokenCmd {
     Create {
         #[arg(long)]
         enterprise: String,
-        /// scim:enterprise or admin:enterprise; repeat for several.
+        /// scim:enterprise, admin:enterprise, admin:org or read:audit_log; repeat for several.
         #[arg(long = "scope", required = true)]
         scopes: Vec<String>,
         /// Lifetime such as 90d, 12h, 30m (no expiry when absent).

@@ -1,10 +1,14 @@
 //! `roster`: the directory an identity provider provisions into over SCIM 2.0.
 
+mod audit_cmd;
 mod cli;
 mod duration;
 mod enterprise_cmd;
 mod migrate_cmd;
+mod org_cmd;
+mod retention;
 mod serve;
+mod team_cmd;
 mod token_cmd;
 
 use std::process::ExitCode;
@@ -29,6 +33,9 @@ async fn main() -> ExitCode {
         Command::Enterprise(cmd) => enterprise_cmd::run(cmd).await,
         Command::Token(cmd) => token_cmd::run(cmd).await,
         Command::Migrate(args) => migrate_cmd::run(args).await,
+        Command::Org(cmd) => org_cmd::run(cmd).await,
+        Command::Team(cmd) => team_cmd::run(cmd).await,
+        Command::Audit(args) => audit_cmd::run(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

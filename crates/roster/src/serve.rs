@@ -1,15 +1,35 @@
 //! `roster serve`: migrate, make sure an enterprise exists, serve until SIGTERM or Ctrl-C, then
 //! drain the requests in flight and exit 0.
 
-use std::sync::Arc;
-
+use server::rate_limit::RateLimit;
 use server::{AppState, ServerConfig};
 use tokio::net::TcpListener;
 
 use crate::cli::{DatabaseArg, ServeArgs};
 use crate::enterprise_cmd::{open, profile};
+use crate::retention;
+
+/// `--rate-limit R [--rate-burst B]`: B defaults to 10 × R (at least 1).
+fn rate_limit(args: &ServeArgs) -> Result<Option<RateLimit>, String> {
+    let Some(per_second) = args.rate_limit else {
+        return Ok(None);
+    };
+    if !(per_second > 0.0 && per_second.is_finite()) {
+        return Err(format!(
+            "--rate-limit {per_second} is not valid: give requests per second as a positive number (e.g. 25 or 0.5)"
+        ));
+    }
+    let burst = args
+        .rate_burst
+        .unwrap_or_else(|| (per_second * 10.0).ceil().clamp(1.0, f64::from(u32::MAX)) as u32);
+    if burst == 0 {
+        return Err("--rate-burst must be at least 1".into());
+    }
+    Ok(Some(RateLimit { per_second, burst }))
+}
 
 pub async fn run(args: ServeArgs) -> Result<(), String> {
+    let limit = rate_limit(&args)?;
     let directory = open(&DatabaseArg {
         database: args.db.database.clone(),
     })
@@ -68,12 +88,16 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         }
         println!("(Tokens: `roster token create --enterprise SLUG --scope scim:enterprise`.)");
     }
-    let state = AppState {
-        directory,
-        config: Arc::new(ServerConfig {
+    let state = AppState::new(
+        directory.clone(),
+        ServerConfig {
             max_body_bytes: args.max_body_bytes,
-        }),
-    };
+            rate_limit: limit,
+        },
+    );
+    if let Some(days) = args.audit_retention_days {
+        tokio::spawn(retention::run(directory, days));
+    }
     tracing::info!(%addr, "ready");
     server::serve(listener, state, shutdown_signal())
         .await

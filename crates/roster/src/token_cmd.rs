@@ -20,9 +20,8 @@ pub async fn run(cmd: TokenCmd) -> Result<(), String> {
             let scopes = scopes
                 .iter()
                 .map(|s| {
-                    Scope::parse(s).ok_or_else(|| {
-                        format!("unknown scope '{s}': use scim:enterprise or admin:enterprise")
-                    })
+                    Scope::parse(s)
+                        .ok_or_else(|| format!("unknown scope '{s}': use {}", Scope::names()))
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             let lifetime = expires_in.as_deref().map(duration::parse).transpose()?;

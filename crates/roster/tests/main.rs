@@ -3,17 +3,21 @@
 
 mod support;
 
+mod audit_log;
 mod auth;
 mod bad_input;
 mod bulk;
 mod cli;
+mod cli_orgs;
 mod discovery;
 mod emu_rules;
 mod entra;
 mod listing;
 mod migrate;
 mod okta;
+mod orgs_teams;
 mod process;
 mod races;
 mod replicas;
+mod scopes_rate_limits;
 mod smoke;

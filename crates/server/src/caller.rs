@@ -2,22 +2,25 @@
 //! `{enterprise}`, the `Authorization` header and the URL the client used.
 
 use axum::extract::{FromRequestParts, OriginalUri, Path};
-use axum::http::header;
 use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use directory::Caller;
 use directory::model::Scope;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::AppState;
-use crate::api_error::ApiError;
+use crate::api_error::{ApiError, status_error};
+use crate::observe::{Observed, quota_headers};
+use crate::rate_limit::Quota;
 use crate::request_id::RequestId;
 
 pub struct ScimCaller(pub Caller);
 
-/// The SCIM base URL as the client addressed it: scheme and host from the request (a proxy's
-/// `X-Forwarded-Proto`/`X-Forwarded-Host` win), path up to and including `/enterprises/{slug}`.
-fn base_url(parts: &Parts, slug: &str) -> String {
+/// Scheme and host as the client addressed them (a proxy's `X-Forwarded-Proto` and
+/// `X-Forwarded-Host` win).
+pub fn origin(parts: &Parts) -> String {
     let headers = &parts.headers;
     let get = |name: &str| {
         headers
@@ -30,6 +33,12 @@ fn base_url(parts: &Parts, slug: &str) -> String {
         .or_else(|| get(header::HOST.as_str()))
         .or_else(|| parts.uri.authority().map(|a| a.to_string()))
         .unwrap_or_else(|| "localhost".into());
+    format!("{scheme}://{host}")
+}
+
+/// The SCIM base URL as the client addressed it: its origin, and the path up to and including
+/// `/enterprises/{slug}`.
+fn base_url(parts: &Parts, slug: &str) -> String {
     let path = parts
         .extensions
         .get::<OriginalUri>()
@@ -40,7 +49,42 @@ fn base_url(parts: &Parts, slug: &str) -> String {
         Some(i) => &path[..i + marker.len()],
         None => path.as_str(),
     };
-    format!("{scheme}://{host}{prefix}")
+    format!("{}{prefix}", origin(parts))
+}
+
+/// Take a request from the caller's token bucket and remember the quota for the response
+/// headers; `Err` with the quota when the token is over its limit.
+pub fn admit(state: &AppState, parts: &Parts, caller: &Caller) -> Result<(), Quota> {
+    let Some(token_id) = caller.actor.token_id.as_deref() else {
+        return Ok(());
+    };
+    let Some(quota) = state.limiter.take(token_id) else {
+        return Ok(());
+    };
+    if let Some(observed) = parts.extensions.get::<Arc<Observed>>() {
+        let _ = observed.quota.set(quota);
+    }
+    match quota.retry_after {
+        Some(_) => Err(quota),
+        None => Ok(()),
+    }
+}
+
+/// What a refused request is told: which token, its limit, when to come back.
+pub fn over_limit_message(caller: &Caller, q: &Quota) -> String {
+    format!(
+        "API rate limit exceeded for token {}: it may make {} requests at once, refilled at this server's configured rate; retry after {} second(s)",
+        caller.actor.token_id.as_deref().unwrap_or("-"),
+        q.limit,
+        (q.retry_after.unwrap_or(1.0).ceil() as u64).max(1)
+    )
+}
+
+/// Remember the authenticated caller for the response's way out.
+pub fn observe_caller(parts: &Parts, caller: &Caller) {
+    if let Some(observed) = parts.extensions.get::<Arc<Observed>>() {
+        let _ = observed.caller.set(caller.clone());
+    }
 }
 
 impl FromRequestParts<AppState> for ScimCaller {
@@ -65,10 +109,20 @@ impl FromRequestParts<AppState> for ScimCaller {
             .await
             .map_err(|e| ApiError(e).into_response())?;
         let base_url = base_url(parts, &enterprise.slug);
-        Ok(ScimCaller(Caller {
+        let caller = Caller {
             enterprise,
             actor,
             base_url,
-        }))
+        };
+        if let Err(quota) = admit(state, parts, &caller) {
+            let mut r = status_error(
+                StatusCode::TOO_MANY_REQUESTS,
+                &over_limit_message(&caller, &quota),
+            );
+            quota_headers(r.headers_mut(), &quota);
+            return Err(r);
+        }
+        observe_caller(parts, &caller);
+        Ok(ScimCaller(caller))
     }
 }

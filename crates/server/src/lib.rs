@@ -7,8 +7,13 @@ mod body;
 mod caller;
 mod discovery;
 mod groups;
+mod observe;
+pub mod rate_limit;
 mod reply;
 mod request_id;
+mod rest;
+mod rest_caller;
+mod rest_error;
 mod routes;
 mod search;
 mod search_all;
@@ -18,6 +23,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use directory::Directory;
+use rate_limit::{RateLimit, RateLimiter};
 use tokio::net::TcpListener;
 
 pub use routes::router;
@@ -27,12 +33,15 @@ pub use routes::router;
 pub struct ServerConfig {
     /// The largest request body accepted, in bytes (larger: 413).
     pub max_body_bytes: usize,
+    /// Requests per token (`None`: unlimited).
+    pub rate_limit: Option<RateLimit>,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
             max_body_bytes: 1024 * 1024,
+            rate_limit: None,
         }
     }
 }
@@ -42,6 +51,17 @@ impl Default for ServerConfig {
 pub struct AppState {
     pub directory: Arc<Directory>,
     pub config: Arc<ServerConfig>,
+    pub limiter: Arc<RateLimiter>,
+}
+
+impl AppState {
+    pub fn new(directory: Arc<Directory>, config: ServerConfig) -> AppState {
+        AppState {
+            limiter: Arc::new(RateLimiter::new(config.rate_limit)),
+            directory,
+            config: Arc::new(config),
+        }
+    }
 }
 
 /// Serve on `listener` until `shutdown` completes, then finish the requests in flight.

@@ -2,13 +2,18 @@
 //! `/scim/v2/enterprises/{enterprise}` and, where GitHub Enterprise Server clients look,
 //! `/api/v3/scim/v2/enterprises/{enterprise}`.
 //!
+//! GitHub's REST API for organizations, teams, external groups and the audit log is served
+//! under `/api/v3` (see `rest`).
+//!
 //! Layers, outermost first: request id (so every log line and audit event carries it), then
-//! tracing, then the routes. Authentication is an extractor of each SCIM handler, so that an
-//! unknown path still answers a SCIM 404 rather than 401.
+//! tracing, then `observe` (rate-limit headers on every answer; refused SCIM writes recorded
+//! as `*.scim_api_failure`), then the routes. Authentication and the rate limit are
+//! extractors of each handler, so that an unknown path still answers 404 rather than 401.
 
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::http::Uri;
 use axum::middleware;
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -18,7 +23,9 @@ use tower_http::trace::TraceLayer;
 use crate::api_error::status_error;
 use crate::body::method_not_allowed;
 use crate::reply::scim_json;
-use crate::{AppState, discovery, groups, request_id, users};
+use crate::rest::{audit_log, external_groups, orgs, teams};
+use crate::rest_error::{rest_method_not_allowed, rest_not_found};
+use crate::{AppState, discovery, groups, observe, request_id, users};
 
 pub const SCIM_PREFIXES: [&str; 2] = [
     "/scim/v2/enterprises/{enterprise}",
@@ -93,7 +100,55 @@ fn scim_routes() -> Router<AppState> {
         )
 }
 
-async fn not_found() -> Response {
+fn rest_routes() -> Router<AppState> {
+    let m = rest_method_not_allowed;
+    Router::new()
+        .route(
+            "/enterprises/{enterprise}/organizations",
+            get(orgs::list).post(orgs::create).fallback(m),
+        )
+        .route(
+            "/enterprises/{enterprise}/audit-log",
+            get(audit_log::list).fallback(m),
+        )
+        .route("/orgs/{org}/members", get(orgs::members).fallback(m))
+        .route(
+            "/orgs/{org}/teams",
+            get(teams::list).post(teams::create).fallback(m),
+        )
+        .route(
+            "/orgs/{org}/teams/{team_slug}",
+            get(teams::get)
+                .patch(teams::update)
+                .delete(teams::delete)
+                .fallback(m),
+        )
+        .route(
+            "/orgs/{org}/teams/{team_slug}/members",
+            get(teams::members).fallback(m),
+        )
+        .route(
+            "/orgs/{org}/teams/{team_slug}/external-groups",
+            get(external_groups::of_team)
+                .patch(external_groups::link)
+                .delete(external_groups::unlink)
+                .fallback(m),
+        )
+        .route(
+            "/orgs/{org}/external-groups",
+            get(external_groups::list).fallback(m),
+        )
+        .route(
+            "/orgs/{org}/external-group/{group_id}",
+            get(external_groups::get).fallback(m),
+        )
+}
+
+async fn not_found(uri: Uri) -> Response {
+    let path = uri.path();
+    if path.starts_with("/api/v3/") && !path.starts_with("/api/v3/scim/") {
+        return rest_not_found().await;
+    }
     status_error(
         StatusCode::NOT_FOUND,
         "no such endpoint; SCIM endpoints live under /scim/v2/enterprises/{enterprise}/ (Users, Groups, Schemas, ResourceTypes, ServiceProviderConfig)",
@@ -126,7 +181,12 @@ pub fn router(state: AppState) -> Router {
     for prefix in SCIM_PREFIXES {
         app = app.nest(prefix, scim_routes());
     }
-    app.fallback(not_found)
+    app.nest("/api/v3", rest_routes())
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            observe::observe,
+        ))
         .layer(TraceLayer::new_for_http())
         .layer(middleware::from_fn(request_id::assign))
         .with_state(state)

@@ -22,7 +22,7 @@ enum Col {
 
 use Col::{Bool, Int, Json, Text};
 
-/// Every table of migration 0001 with its columns, parents before children.
+/// Every table of migrations 0001 and 0002 with its columns, parents before children.
 const TABLES: &[(&str, &[(&str, Col)])] = &[
     (
         "enterprises",
@@ -108,6 +108,33 @@ const TABLES: &[(&str, &[(&str, Col)])] = &[
             ("data", Json),
         ],
     ),
+    (
+        "organizations",
+        &[
+            ("id", Int),
+            ("enterprise_id", Int),
+            ("login", Text),
+            ("login_lc", Text),
+            ("created", Int),
+        ],
+    ),
+    (
+        "teams",
+        &[
+            ("id", Int),
+            ("org_id", Int),
+            ("name", Text),
+            ("slug", Text),
+            ("description", Text),
+            ("privacy", Text),
+            ("parent_id", Int),
+            ("group_id", Text),
+            ("created", Int),
+            ("updated", Int),
+        ],
+    ),
+    ("team_members", &[("team_id", Int), ("user_id", Text)]),
+    ("org_members", &[("org_id", Int), ("user_id", Text)]),
 ];
 
 /// Identity columns whose sequences must continue after the copied values.
@@ -117,6 +144,8 @@ const IDENTITIES: &[(&str, &str)] = &[
     ("groups", "seq"),
     ("group_members", "seq"),
     ("audit_events", "seq"),
+    ("organizations", "id"),
+    ("teams", "id"),
 ];
 
 const BATCH: i64 = 500;
@@ -252,6 +281,12 @@ async fn copy_all(
     let mut src = source.readers().begin().await.map_err(backend)?;
     let mut expected = Vec::new();
     let mut tx = target.pool().begin().await.map_err(pg_error)?;
+    // A team may name as parent a team with a higher id (copied in a later batch): check
+    // such references at commit.
+    sqlx::query("SET CONSTRAINTS ALL DEFERRED")
+        .execute(&mut *tx)
+        .await
+        .map_err(pg_error)?;
     for (table, cols) in TABLES {
         let total: i64 = sqlx::query_scalar(AssertSqlSafe(format!("SELECT count(*) FROM {table}")))
             .fetch_one(&mut *src)

@@ -4,15 +4,29 @@
 //! (`roster migrate`).
 
 /// `(version, description, sql)` for SQLite.
-pub const SQLITE: &[(i64, &str, &str)] = &[(
-    1,
-    "directory",
-    include_str!("../migrations/sqlite/0001_directory.sql"),
-)];
+pub const SQLITE: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "directory",
+        include_str!("../migrations/sqlite/0001_directory.sql"),
+    ),
+    (
+        2,
+        "organizations and teams",
+        include_str!("../migrations/sqlite/0002_orgs_teams.sql"),
+    ),
+];
 
 /// `(version, description, sql)` for PostgreSQL.
-pub const POSTGRES: &[(i64, &str, &str)] = &[(
-    1,
-    "directory",
-    include_str!("../migrations/postgres/0001_directory.sql"),
-)];
+pub const POSTGRES: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "directory",
+        include_str!("../migrations/postgres/0001_directory.sql"),
+    ),
+    (
+        2,
+        "organizations and teams",
+        include_str!("../migrations/postgres/0002_orgs_teams.sql"),
+    ),
+];

@@ -6,8 +6,10 @@
 mod support;
 
 mod agreement;
+mod audit_log;
 mod copy;
 mod groups;
 mod listing;
+mod orgs;
 mod tokens;
 mod users;

@@ -240,6 +240,8 @@ pub struct TestApp {
     pub scim: Scim,
     pub directory: Arc<Directory>,
     pub dir: tempfile::TempDir,
+    /// The server's database as a `--database` URL, for CLI runs against it.
+    pub database_url: String,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     /// Dropped (the database with it) after the server is told to stop.
     _database: Option<ScratchDatabase>,
@@ -281,6 +283,10 @@ pub async fn spawn_app_with(profile: Profile, config: ServerConfig) -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
     let (url, database) = fresh_database(&dir).await;
     let store = store::open(&url).await.expect("store");
+    let database_url = match &url {
+        DatabaseUrl::Sqlite(path) => format!("sqlite://{}", path.display()),
+        DatabaseUrl::Postgres(url) => url.clone(),
+    };
     let directory = Arc::new(Directory::new(store, Limits::default()));
     let (enterprise, issued) = directory
         .create_enterprise("acme", "acme", profile)
@@ -289,10 +295,7 @@ pub async fn spawn_app_with(profile: Profile, config: ServerConfig) -> TestApp {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let state = AppState {
-        directory: directory.clone(),
-        config: Arc::new(config),
-    };
+    let state = AppState::new(directory.clone(), config);
     tokio::spawn(async move {
         let _ = server::serve(listener, state, async move {
             let _ = rx.await;
@@ -309,6 +312,7 @@ pub async fn spawn_app_with(profile: Profile, config: ServerConfig) -> TestApp {
         scim,
         directory,
         dir,
+        database_url,
         shutdown: Some(tx),
         _database: database,
     }
@@ -434,4 +438,179 @@ impl Drop for RosterProcess {
 
 pub fn db_path(dir: &tempfile::TempDir) -> PathBuf {
     dir.path().join("roster.db")
+}
+
+/// A client of the REST API (`/api/v3`) with one token.
+#[derive(Clone)]
+pub struct Rest {
+    pub http: reqwest::Client,
+    /// e.g. http://127.0.0.1:PORT/api/v3
+    pub base: String,
+    pub token: String,
+}
+
+impl Rest {
+    pub async fn send(&self, method: Method, path: &str, body: Option<&Value>) -> Reply {
+        let mut req = self
+            .http
+            .request(method, format!("{}{}", self.base, path))
+            .bearer_auth(&self.token)
+            .header("accept", "application/vnd.github+json");
+        if let Some(b) = body {
+            req = req
+                .header("content-type", "application/json")
+                .body(b.to_string());
+        }
+        let res = req.send().await.expect("request");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let text = res.text().await.expect("body");
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Reply {
+            status,
+            headers,
+            body,
+            text,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.send(Method::GET, path, None).await
+    }
+    pub async fn post(&self, path: &str, body: &Value) -> Reply {
+        self.send(Method::POST, path, Some(body)).await
+    }
+    pub async fn patch(&self, path: &str, body: &Value) -> Reply {
+        self.send(Method::PATCH, path, Some(body)).await
+    }
+    pub async fn delete(&self, path: &str) -> Reply {
+        self.send(Method::DELETE, path, None).await
+    }
+
+    /// Create an organization of `acme` (asserting 201).
+    pub async fn create_org(&self, login: &str) -> Value {
+        self.post(
+            "/enterprises/acme/organizations",
+            &json!({ "login": login }),
+        )
+        .await
+        .expect(201)
+        .body
+    }
+
+    /// Create a team (asserting 201).
+    pub async fn create_team(&self, org: &str, name: &str) -> Value {
+        self.post(&format!("/orgs/{org}/teams"), &json!({ "name": name }))
+            .await
+            .expect(201)
+            .body
+    }
+
+    /// Link a team to a group (asserting 200).
+    pub async fn link(&self, org: &str, team: &str, group_id: &str) -> Value {
+        self.patch(
+            &format!("/orgs/{org}/teams/{team}/external-groups"),
+            &json!({ "group_id": group_id }),
+        )
+        .await
+        .expect(200)
+        .body
+    }
+
+    /// The logins of a team's members, sorted.
+    pub async fn team_logins(&self, org: &str, team: &str) -> Vec<String> {
+        logins(
+            &self
+                .get(&format!("/orgs/{org}/teams/{team}/members?per_page=100"))
+                .await
+                .expect(200)
+                .body,
+        )
+    }
+
+    /// The logins of an organization's members, sorted.
+    pub async fn org_logins(&self, org: &str) -> Vec<String> {
+        logins(
+            &self
+                .get(&format!("/orgs/{org}/members?per_page=100"))
+                .await
+                .expect(200)
+                .body,
+        )
+    }
+
+    /// The actions of the newest audit events matching `phrase`, newest first.
+    pub async fn actions(&self, phrase: &str) -> Vec<String> {
+        let r = self
+            .http
+            .get(format!(
+                "{}/enterprises/acme/audit-log?per_page=100&phrase={}",
+                self.base,
+                encode(phrase)
+            ))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(r.status(), 200);
+        let events: Value = r.json().await.expect("json");
+        events
+            .as_array()
+            .expect("array")
+            .iter()
+            .map(|e| e["action"].as_str().unwrap_or_default().to_string())
+            .collect()
+    }
+}
+
+/// The sorted `login`s of a JSON array of users.
+pub fn logins(users: &Value) -> Vec<String> {
+    let mut out: Vec<String> = users
+        .as_array()
+        .expect("array of users")
+        .iter()
+        .filter_map(|u| u["login"].as_str().map(str::to_string))
+        .collect();
+    out.sort();
+    out
+}
+
+impl TestApp {
+    /// A new token of `acme` with these scopes.
+    pub async fn token(&self, scopes: &[directory::model::Scope]) -> String {
+        self.directory
+            .create_token("acme", scopes.to_vec(), None)
+            .await
+            .expect("token")
+            .secret
+    }
+
+    /// A REST client with a new `admin:enterprise` token.
+    pub async fn rest(&self) -> Rest {
+        let token = self
+            .token(&[directory::model::Scope::AdminEnterprise])
+            .await;
+        self.rest_with(&token)
+    }
+
+    pub fn rest_with(&self, token: &str) -> Rest {
+        Rest {
+            http: self.scim.http.clone(),
+            base: format!("{}/api/v3", self.root()),
+            token: token.to_string(),
+        }
+    }
+}
+
+/// Percent-encode a query value.
+pub fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }

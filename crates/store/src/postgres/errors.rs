@@ -38,6 +38,8 @@ fn unique_key(constraint: Option<&str>) -> UniqueKey {
         Some("groups_display_name") => UniqueKey::GroupDisplayName,
         Some("enterprises_slug") => UniqueKey::EnterpriseSlug,
         Some("enterprises_short_code") => UniqueKey::EnterpriseShortCode,
+        Some("organizations_login") => UniqueKey::OrganizationLogin,
+        Some("teams_slug") => UniqueKey::TeamSlug,
         _ => UniqueKey::Other,
     }
 }
@@ -54,6 +56,11 @@ mod tests {
             unique_key(Some("groups_display_name")),
             UniqueKey::GroupDisplayName
         );
+        assert_eq!(
+            unique_key(Some("organizations_login")),
+            UniqueKey::OrganizationLogin
+        );
+        assert_eq!(unique_key(Some("teams_slug")), UniqueKey::TeamSlug);
         assert_eq!(unique_key(Some("tokens_secret_hash")), UniqueKey::Other);
         assert_eq!(unique_key(None), UniqueKey::Other);
     }

@@ -2,19 +2,26 @@
 //! replicas over one database stay consistent because every rule that spans requests is the
 //! database's (unique indexes, row locks, compare-and-swap on `version`), never process memory.
 
+mod audit;
 mod errors;
 mod filter_sql;
 mod migrate;
 mod order;
+mod orgs;
+mod orgs_tx;
 mod rows;
+mod seats;
 mod tx;
 
 use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use directory::model::{Enterprise, IdpGroup, ManagedUser, Member, Membership, Page, Token};
-use directory::store::{ListQuery, Store, StoreError, Tx};
+use directory::model::{
+    Enterprise, IdpGroup, LoggedEvent, ManagedUser, Member, Membership, Organization, Page, Team,
+    Token,
+};
+use directory::store::{AuditQuery, ListQuery, Slice, Store, StoreError, Tx};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::{AssertSqlSafe, ConnectOptions, Row};
 
@@ -292,5 +299,47 @@ impl Store for PgStore {
                 })
             })
             .collect()
+    }
+
+    // Organizations, teams, their members, the audit log (orgs.rs, audit.rs).
+
+    async fn organization_by_login(&self, login: &str) -> Result<Option<Organization>, StoreError> {
+        self.read_organization_by_login(login).await
+    }
+
+    async fn organizations(&self, enterprise_id: i64) -> Result<Vec<Organization>, StoreError> {
+        self.read_organizations(enterprise_id).await
+    }
+
+    async fn teams(&self, org_id: i64) -> Result<Vec<Team>, StoreError> {
+        self.read_teams(org_id).await
+    }
+
+    async fn team_by_slug(&self, org_id: i64, slug: &str) -> Result<Option<Team>, StoreError> {
+        self.read_team_by_slug(org_id, slug).await
+    }
+
+    async fn team(&self, id: i64) -> Result<Option<Team>, StoreError> {
+        self.read_team(id).await
+    }
+
+    async fn linked_teams(&self, group_id: &str) -> Result<Vec<Team>, StoreError> {
+        self.read_linked_teams(group_id).await
+    }
+
+    async fn group_users(&self, group_id: &str) -> Result<Vec<ManagedUser>, StoreError> {
+        self.read_group_users(group_id).await
+    }
+
+    async fn team_users(&self, team_id: i64, slice: Slice) -> Result<Vec<ManagedUser>, StoreError> {
+        self.read_team_users(team_id, slice).await
+    }
+
+    async fn org_users(&self, org_id: i64, slice: Slice) -> Result<Vec<ManagedUser>, StoreError> {
+        self.read_org_users(org_id, slice).await
+    }
+
+    async fn audit_events(&self, query: &AuditQuery) -> Result<Vec<LoggedEvent>, StoreError> {
+        self.read_audit_events(query).await
     }
 }

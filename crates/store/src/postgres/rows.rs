@@ -1,6 +1,8 @@
 //! PostgreSQL rows to domain records. Documents are JSONB; times BIGINT microseconds.
 
-use directory::model::{Enterprise, IdpGroup, ManagedUser, Token};
+use directory::model::{
+    Enterprise, IdpGroup, LoggedEvent, ManagedUser, Organization, Privacy, Team, Token,
+};
 use directory::store::StoreError;
 use serde_json::Value;
 use sqlx::Row;
@@ -15,6 +17,19 @@ pub(crate) const TOKEN_COLUMNS: &str =
 pub(crate) const USER_COLUMNS: &str = "id, enterprise_id, user_name, handle, external_id, display_name, active, doc, version, created, last_modified";
 pub(crate) const GROUP_COLUMNS: &str =
     "id, enterprise_id, display_name, external_id, doc, version, created, last_modified";
+pub(crate) const ORG_COLUMNS: &str = "id, enterprise_id, login, created";
+pub(crate) const TEAM_COLUMNS: &str =
+    "id, org_id, name, slug, description, privacy, parent_id, group_id, created, updated";
+pub(crate) const AUDIT_COLUMNS: &str = "seq, enterprise_id, action, actor, token_id, request_id, target_type, target_id, target_name, at, data";
+
+/// User columns qualified with the alias `u` (for joins).
+pub(crate) fn user_columns_of_u() -> String {
+    USER_COLUMNS
+        .split(", ")
+        .map(|c| format!("u.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 pub(crate) fn enterprise_from(r: &PgRow) -> Result<Enterprise, StoreError> {
     enterprise_named(r, "id", "created")
@@ -80,5 +95,49 @@ pub(crate) fn group_from(r: &PgRow) -> Result<IdpGroup, StoreError> {
         version: r.try_get("version").map_err(backend)?,
         created: from_micros(r.try_get("created").map_err(backend)?)?,
         last_modified: from_micros(r.try_get("last_modified").map_err(backend)?)?,
+    })
+}
+
+pub(crate) fn organization_from(r: &PgRow) -> Result<Organization, StoreError> {
+    Ok(Organization {
+        id: r.try_get("id").map_err(backend)?,
+        enterprise_id: r.try_get("enterprise_id").map_err(backend)?,
+        login: r.try_get("login").map_err(backend)?,
+        created: from_micros(r.try_get("created").map_err(backend)?)?,
+    })
+}
+
+pub(crate) fn team_from(r: &PgRow) -> Result<Team, StoreError> {
+    let privacy: String = r.try_get("privacy").map_err(backend)?;
+    Ok(Team {
+        id: r.try_get("id").map_err(backend)?,
+        org_id: r.try_get("org_id").map_err(backend)?,
+        name: r.try_get("name").map_err(backend)?,
+        slug: r.try_get("slug").map_err(backend)?,
+        description: r.try_get("description").map_err(backend)?,
+        privacy: Privacy::parse(&privacy).ok_or_else(|| {
+            StoreError::Backend(format!("unknown team privacy '{privacy}' in the database"))
+        })?,
+        parent_id: r.try_get("parent_id").map_err(backend)?,
+        group_id: r.try_get("group_id").map_err(backend)?,
+        created: from_micros(r.try_get("created").map_err(backend)?)?,
+        updated: from_micros(r.try_get("updated").map_err(backend)?)?,
+    })
+}
+
+pub(crate) fn logged_event_from(r: &PgRow) -> Result<LoggedEvent, StoreError> {
+    let Json(data): Json<Value> = r.try_get("data").map_err(backend)?;
+    Ok(LoggedEvent {
+        seq: r.try_get("seq").map_err(backend)?,
+        enterprise_id: r.try_get("enterprise_id").map_err(backend)?,
+        action: r.try_get("action").map_err(backend)?,
+        actor: r.try_get("actor").map_err(backend)?,
+        token_id: r.try_get("token_id").map_err(backend)?,
+        request_id: r.try_get("request_id").map_err(backend)?,
+        target_type: r.try_get("target_type").map_err(backend)?,
+        target_id: r.try_get("target_id").map_err(backend)?,
+        target_name: r.try_get("target_name").map_err(backend)?,
+        at: from_micros(r.try_get("at").map_err(backend)?)?,
+        data,
     })
 }

@@ -5,7 +5,10 @@
 use std::collections::HashSet;
 
 use async_trait::async_trait;
-use directory::model::{AuditEvent, Enterprise, IdpGroup, ManagedUser, Token};
+use directory::model::{
+    AuditEvent, Enterprise, IdpGroup, ManagedUser, NewTeam, Organization, SeatChange, Team,
+    TeamSeatChange, Token,
+};
 use directory::store::{NewEnterprise, StoreError, Tx};
 use sqlx::types::Json;
 use sqlx::{AssertSqlSafe, Postgres, Row, Transaction};
@@ -13,6 +16,7 @@ use time::OffsetDateTime;
 
 use super::errors::pg_error;
 use super::rows::{GROUP_COLUMNS, TOKEN_COLUMNS, USER_COLUMNS, group_from, token_from, user_from};
+use super::{audit, orgs_tx, seats};
 use crate::convert::{micros, scopes_to_text};
 
 pub(crate) struct PgTx {
@@ -357,6 +361,75 @@ impl Tx for PgTx {
             .map_err(pg_error)?;
         }
         Ok(())
+    }
+
+    // Organizations and teams (orgs_tx.rs); memberships derived from IdP groups (seats.rs);
+    // audit retention (audit.rs).
+
+    async fn insert_organization(
+        &mut self,
+        enterprise_id: i64,
+        login: &str,
+        at: OffsetDateTime,
+    ) -> Result<Organization, StoreError> {
+        orgs_tx::insert_organization(&mut self.tx, enterprise_id, login, at).await
+    }
+
+    async fn insert_team(&mut self, team: &NewTeam) -> Result<Team, StoreError> {
+        orgs_tx::insert_team(&mut self.tx, team).await
+    }
+
+    async fn team(&mut self, id: i64) -> Result<Option<Team>, StoreError> {
+        orgs_tx::team(&mut self.tx, id).await
+    }
+
+    async fn team_by_slug(&mut self, org_id: i64, slug: &str) -> Result<Option<Team>, StoreError> {
+        orgs_tx::team_by_slug(&mut self.tx, org_id, slug).await
+    }
+
+    async fn has_child_teams(&mut self, team_id: i64) -> Result<bool, StoreError> {
+        orgs_tx::has_child_teams(&mut self.tx, team_id).await
+    }
+
+    async fn update_team(&mut self, team: &Team) -> Result<(), StoreError> {
+        orgs_tx::update_team(&mut self.tx, team).await
+    }
+
+    async fn set_team_group(
+        &mut self,
+        team_id: i64,
+        group_id: Option<&str>,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        orgs_tx::set_team_group(&mut self.tx, team_id, group_id, at).await
+    }
+
+    async fn linked_teams(&mut self, group_id: &str) -> Result<Vec<Team>, StoreError> {
+        orgs_tx::linked_teams(&mut self.tx, group_id).await
+    }
+
+    async fn delete_team(&mut self, team_id: i64) -> Result<Vec<SeatChange>, StoreError> {
+        orgs_tx::delete_team(&mut self.tx, team_id).await
+    }
+
+    async fn sync_team_seats(&mut self, team_id: i64) -> Result<Vec<SeatChange>, StoreError> {
+        seats::sync_team_seats(&mut self.tx, team_id).await
+    }
+
+    async fn sync_user_seats(&mut self, user_id: &str) -> Result<Vec<TeamSeatChange>, StoreError> {
+        seats::sync_user_seats(&mut self.tx, user_id).await
+    }
+
+    async fn sync_org_seats(
+        &mut self,
+        org_id: i64,
+        user_ids: &[String],
+    ) -> Result<Vec<SeatChange>, StoreError> {
+        seats::sync_org_seats(&mut self.tx, org_id, user_ids).await
+    }
+
+    async fn prune_audit(&mut self, before: OffsetDateTime) -> Result<u64, StoreError> {
+        audit::prune_audit(&mut self.tx, before).await
     }
 
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {

@@ -1,6 +1,8 @@
 //! SQLite rows to domain records.
 
-use directory::model::{Enterprise, IdpGroup, ManagedUser, Token};
+use directory::model::{
+    Enterprise, IdpGroup, LoggedEvent, ManagedUser, Organization, Privacy, Team, Token,
+};
 use directory::store::StoreError;
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
@@ -74,5 +76,49 @@ pub(crate) fn group_from(r: &SqliteRow) -> Result<IdpGroup, StoreError> {
         version: r.try_get("version").map_err(backend)?,
         created: from_micros(r.try_get("created").map_err(backend)?)?,
         last_modified: from_micros(r.try_get("last_modified").map_err(backend)?)?,
+    })
+}
+
+pub(crate) fn organization_from(r: &SqliteRow) -> Result<Organization, StoreError> {
+    Ok(Organization {
+        id: r.try_get("id").map_err(backend)?,
+        enterprise_id: r.try_get("enterprise_id").map_err(backend)?,
+        login: r.try_get("login").map_err(backend)?,
+        created: from_micros(r.try_get("created").map_err(backend)?)?,
+    })
+}
+
+pub(crate) fn team_from(r: &SqliteRow) -> Result<Team, StoreError> {
+    let privacy: String = r.try_get("privacy").map_err(backend)?;
+    Ok(Team {
+        id: r.try_get("id").map_err(backend)?,
+        org_id: r.try_get("org_id").map_err(backend)?,
+        name: r.try_get("name").map_err(backend)?,
+        slug: r.try_get("slug").map_err(backend)?,
+        description: r.try_get("description").map_err(backend)?,
+        privacy: Privacy::parse(&privacy).ok_or_else(|| {
+            StoreError::Backend(format!("unknown team privacy '{privacy}' in the database"))
+        })?,
+        parent_id: r.try_get("parent_id").map_err(backend)?,
+        group_id: r.try_get("group_id").map_err(backend)?,
+        created: from_micros(r.try_get("created").map_err(backend)?)?,
+        updated: from_micros(r.try_get("updated").map_err(backend)?)?,
+    })
+}
+
+pub(crate) fn logged_event_from(r: &SqliteRow) -> Result<LoggedEvent, StoreError> {
+    let data: String = r.try_get("data").map_err(backend)?;
+    Ok(LoggedEvent {
+        seq: r.try_get("seq").map_err(backend)?,
+        enterprise_id: r.try_get("enterprise_id").map_err(backend)?,
+        action: r.try_get("action").map_err(backend)?,
+        actor: r.try_get("actor").map_err(backend)?,
+        token_id: r.try_get("token_id").map_err(backend)?,
+        request_id: r.try_get("request_id").map_err(backend)?,
+        target_type: r.try_get("target_type").map_err(backend)?,
+        target_id: r.try_get("target_id").map_err(backend)?,
+        target_name: r.try_get("target_name").map_err(backend)?,
+        at: from_micros(r.try_get("at").map_err(backend)?)?,
+        data: serde_json::from_str(&data).map_err(backend)?,
     })
 }

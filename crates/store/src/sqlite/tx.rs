@@ -1,21 +1,24 @@
 //! A write transaction on the single write connection.
 
 use async_trait::async_trait;
-use directory::model::{AuditEvent, Enterprise, IdpGroup, ManagedUser, Token};
+use directory::model::{
+    AuditEvent, Enterprise, IdpGroup, ManagedUser, NewTeam, Organization, SeatChange, Team,
+    TeamSeatChange, Token,
+};
 use directory::store::{NewEnterprise, StoreError, Tx, UniqueKey};
 use sqlx::{AssertSqlSafe, Row};
 use time::OffsetDateTime;
 
 use super::group_commit::WriteTurn;
 use super::rows::{backend, group_from, micros, scopes_to_text, token_from, user_from};
-use super::{GROUP_COLUMNS, USER_COLUMNS};
+use super::{GROUP_COLUMNS, USER_COLUMNS, audit, orgs_tx, seats};
 
 pub(crate) struct SqliteTx {
     pub(crate) turn: WriteTurn,
 }
 
 /// Translate a uniqueness violation into the rule it broke; other errors stay backend errors.
-fn write_error(e: sqlx::Error) -> StoreError {
+pub(super) fn write_error(e: sqlx::Error) -> StoreError {
     if let sqlx::Error::Database(db) = &e
         && db.is_unique_violation()
     {
@@ -30,6 +33,10 @@ fn write_error(e: sqlx::Error) -> StoreError {
             UniqueKey::EnterpriseSlug
         } else if msg.contains("enterprises.short_code_lc") {
             UniqueKey::EnterpriseShortCode
+        } else if msg.contains("organizations.login_lc") {
+            UniqueKey::OrganizationLogin
+        } else if msg.contains("teams.org_id, teams.slug") || msg.contains("teams.slug") {
+            UniqueKey::TeamSlug
         } else {
             UniqueKey::Other
         };
@@ -372,6 +379,72 @@ impl Tx for SqliteTx {
             .map_err(backend)?;
         }
         Ok(())
+    }
+
+    async fn insert_organization(
+        &mut self,
+        enterprise_id: i64,
+        login: &str,
+        at: OffsetDateTime,
+    ) -> Result<Organization, StoreError> {
+        orgs_tx::insert_organization(self.turn.conn()?, enterprise_id, login, at).await
+    }
+
+    async fn insert_team(&mut self, team: &NewTeam) -> Result<Team, StoreError> {
+        orgs_tx::insert_team(self.turn.conn()?, team).await
+    }
+
+    async fn team(&mut self, id: i64) -> Result<Option<Team>, StoreError> {
+        orgs_tx::team(self.turn.conn()?, id).await
+    }
+
+    async fn team_by_slug(&mut self, org_id: i64, slug: &str) -> Result<Option<Team>, StoreError> {
+        orgs_tx::team_by_slug(self.turn.conn()?, org_id, slug).await
+    }
+
+    async fn has_child_teams(&mut self, team_id: i64) -> Result<bool, StoreError> {
+        orgs_tx::has_child_teams(self.turn.conn()?, team_id).await
+    }
+
+    async fn update_team(&mut self, team: &Team) -> Result<(), StoreError> {
+        orgs_tx::update_team(self.turn.conn()?, team).await
+    }
+
+    async fn set_team_group(
+        &mut self,
+        team_id: i64,
+        group_id: Option<&str>,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        orgs_tx::set_team_group(self.turn.conn()?, team_id, group_id, at).await
+    }
+
+    async fn linked_teams(&mut self, group_id: &str) -> Result<Vec<Team>, StoreError> {
+        orgs_tx::linked_teams(self.turn.conn()?, group_id).await
+    }
+
+    async fn delete_team(&mut self, team_id: i64) -> Result<Vec<SeatChange>, StoreError> {
+        orgs_tx::delete_team(self.turn.conn()?, team_id).await
+    }
+
+    async fn sync_team_seats(&mut self, team_id: i64) -> Result<Vec<SeatChange>, StoreError> {
+        seats::sync_team_seats(self.turn.conn()?, team_id).await
+    }
+
+    async fn sync_user_seats(&mut self, user_id: &str) -> Result<Vec<TeamSeatChange>, StoreError> {
+        seats::sync_user_seats(self.turn.conn()?, user_id).await
+    }
+
+    async fn sync_org_seats(
+        &mut self,
+        org_id: i64,
+        user_ids: &[String],
+    ) -> Result<Vec<SeatChange>, StoreError> {
+        seats::sync_org_seats(self.turn.conn()?, org_id, user_ids).await
+    }
+
+    async fn prune_audit(&mut self, before: OffsetDateTime) -> Result<u64, StoreError> {
+        audit::prune_audit(self.turn.conn()?, before).await
     }
 
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
