@@ -11,6 +11,7 @@ use time::OffsetDateTime;
 use crate::audit::Actor;
 use crate::error::DirectoryError;
 use crate::model::{Enterprise, Profile};
+use crate::rate_limit::{Quota, RateLimit};
 use crate::roles::CANONICAL_ROLE_VALUES;
 use crate::store::Store;
 
@@ -21,6 +22,8 @@ pub struct Limits {
     pub default_count: u64,
     /// The most resources one page returns (`filter.maxResults`).
     pub max_results: u64,
+    /// Requests per token (`None`: unlimited).
+    pub rate_limit: Option<RateLimit>,
 }
 
 impl Default for Limits {
@@ -28,6 +31,7 @@ impl Default for Limits {
         Limits {
             default_count: 100,
             max_results: 1000,
+            rate_limit: None,
         }
     }
 }
@@ -78,7 +82,8 @@ pub struct Directory {
 }
 
 impl Directory {
-    pub fn new(store: Arc<dyn Store>, limits: Limits) -> Directory {
+    pub fn new(store: Arc<dyn Store>, mut limits: Limits) -> Directory {
+        limits.rate_limit = limits.rate_limit.filter(RateLimit::is_valid);
         Directory {
             store,
             emu_users: user_resource_type(Mutability::Immutable, CANONICAL_ROLE_VALUES.to_vec()),
@@ -106,6 +111,21 @@ impl Directory {
 
     pub fn group_type(&self) -> &ResourceType {
         &self.groups
+    }
+
+    /// Take a request from `token_id`'s bucket; `None` when rate limiting is off, or when the
+    /// store cannot answer. Failing open is deliberate: the limit protects the service from a
+    /// runaway client, while failing closed would turn a database hiccup into every token's
+    /// requests being refused (or 500s) even though the request itself may still succeed.
+    pub async fn take_rate(&self, token_id: &str) -> Option<Quota> {
+        let limit = self.limits.rate_limit?;
+        match self.store.take_rate(token_id, &limit).await {
+            Ok(quota) => Some(quota),
+            Err(e) => {
+                tracing::warn!(token = token_id, error = %e, "rate limit not applied: the store failed");
+                None
+            }
+        }
     }
 
     pub async fn enterprise(&self, slug: &str) -> Result<Option<Enterprise>, DirectoryError> {

@@ -17,6 +17,7 @@ mod listing;
 pub mod model;
 mod operator;
 pub mod orgs;
+pub mod rate_limit;
 pub mod render;
 pub mod roles;
 mod search;

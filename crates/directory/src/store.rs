@@ -11,6 +11,7 @@ use crate::model::{
     AuditEvent, Enterprise, IdpGroup, LoggedEvent, ManagedUser, Member, Membership, NewTeam,
     Organization, Page, SeatChange, Team, TeamSeatChange, Token,
 };
+use crate::rate_limit::{Quota, RateLimit};
 
 /// Which uniqueness rule a write broke.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -163,6 +164,12 @@ pub trait Store: Send + Sync + 'static {
     /// An organization's members, ordered by handle.
     async fn org_users(&self, org_id: i64, slice: Slice) -> Result<Vec<ManagedUser>, StoreError>;
     async fn audit_events(&self, query: &AuditQuery) -> Result<Vec<LoggedEvent>, StoreError>;
+
+    /// Take one request from `token_id`'s bucket under `limit` (a missing bucket starts full)
+    /// and say what is left; a refusal is a `Quota` with `retry_after`, not an error. Every
+    /// replica sharing the store must see the same bucket: the limit is per token, not per
+    /// process.
+    async fn take_rate(&self, token_id: &str, limit: &RateLimit) -> Result<Quota, StoreError>;
 }
 
 #[async_trait]

@@ -9,8 +9,12 @@ use serde_json::json;
 use crate::cli::{DatabaseArg, EnterpriseCmd};
 
 pub async fn open(db: &DatabaseArg) -> Result<Arc<Directory>, String> {
+    open_with(db, Limits::default()).await
+}
+
+pub async fn open_with(db: &DatabaseArg, limits: Limits) -> Result<Arc<Directory>, String> {
     let store = store::open(&db.database).await.map_err(|e| e.to_string())?;
-    Ok(Arc::new(Directory::new(store, Limits::default())))
+    Ok(Arc::new(Directory::new(store, limits)))
 }
 
 pub fn profile(s: &str) -> Result<Profile, String> {

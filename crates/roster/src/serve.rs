@@ -1,12 +1,13 @@
 //! `roster serve`: migrate, make sure an enterprise exists, serve until SIGTERM or Ctrl-C, then
 //! drain the requests in flight and exit 0.
 
-use server::rate_limit::RateLimit;
+use directory::Limits;
+use directory::rate_limit::RateLimit;
 use server::{AppState, ServerConfig};
 use tokio::net::TcpListener;
 
 use crate::cli::{DatabaseArg, ServeArgs};
-use crate::enterprise_cmd::{open, profile};
+use crate::enterprise_cmd::{open_with, profile};
 use crate::retention;
 
 /// `--rate-limit R [--rate-burst B]`: B defaults to 10 × R (at least 1).
@@ -30,9 +31,15 @@ fn rate_limit(args: &ServeArgs) -> Result<Option<RateLimit>, String> {
 
 pub async fn run(args: ServeArgs) -> Result<(), String> {
     let limit = rate_limit(&args)?;
-    let directory = open(&DatabaseArg {
-        database: args.db.database.clone(),
-    })
+    let directory = open_with(
+        &DatabaseArg {
+            database: args.db.database.clone(),
+        },
+        Limits {
+            rate_limit: limit,
+            ..Limits::default()
+        },
+    )
     .await?;
     let listener = TcpListener::bind(&args.listen)
         .await
@@ -92,7 +99,6 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         directory.clone(),
         ServerConfig {
             max_body_bytes: args.max_body_bytes,
-            rate_limit: limit,
         },
     );
     if let Some(days) = args.audit_retention_days {

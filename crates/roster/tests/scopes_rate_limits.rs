@@ -1,12 +1,13 @@
 //! Scopes (403 naming the missing scope, SCIM-shaped on SCIM paths, GitHub-shaped on REST
 //! paths) and per-token rate limits (429 with Retry-After and X-RateLimit-*).
 
+use directory::Limits;
 use directory::model::{Profile, Scope};
+use directory::rate_limit::RateLimit;
 use serde_json::json;
 use server::ServerConfig;
-use server::rate_limit::RateLimit;
 
-use crate::support::{spawn_app, spawn_app_with};
+use crate::support::{spawn_app, spawn_app_limited};
 
 #[tokio::test]
 async fn each_api_needs_its_scope_and_the_refusal_names_it() {
@@ -123,9 +124,10 @@ async fn another_enterprises_organizations_are_out_of_reach() {
 }
 
 async fn limited_app(burst: u32) -> crate::support::TestApp {
-    spawn_app_with(
+    spawn_app_limited(
         Profile::GithubEmu,
-        ServerConfig {
+        ServerConfig::default(),
+        Limits {
             rate_limit: Some(RateLimit {
                 per_second: 0.01,
                 burst,

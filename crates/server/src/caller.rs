@@ -7,13 +7,13 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use directory::Caller;
 use directory::model::Scope;
+use directory::rate_limit::Quota;
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::AppState;
 use crate::api_error::{ApiError, status_error};
 use crate::observe::{Observed, quota_headers};
-use crate::rate_limit::Quota;
 use crate::request_id::RequestId;
 
 pub struct ScimCaller(pub Caller);
@@ -53,12 +53,13 @@ fn base_url(parts: &Parts, slug: &str) -> String {
 }
 
 /// Take a request from the caller's token bucket and remember the quota for the response
-/// headers; `Err` with the quota when the token is over its limit.
-pub fn admit(state: &AppState, parts: &Parts, caller: &Caller) -> Result<(), Quota> {
+/// headers; `Err` with the quota when the token is over its limit. The buckets are the
+/// directory's (in the shared database behind replicas), so the limit holds across replicas.
+pub async fn admit(state: &AppState, parts: &Parts, caller: &Caller) -> Result<(), Quota> {
     let Some(token_id) = caller.actor.token_id.as_deref() else {
         return Ok(());
     };
-    let Some(quota) = state.limiter.take(token_id) else {
+    let Some(quota) = state.directory.take_rate(token_id).await else {
         return Ok(());
     };
     if let Some(observed) = parts.extensions.get::<Arc<Observed>>() {
@@ -114,7 +115,7 @@ impl FromRequestParts<AppState> for ScimCaller {
             actor,
             base_url,
         };
-        if let Err(quota) = admit(state, parts, &caller) {
+        if let Err(quota) = admit(state, parts, &caller).await {
             let mut r = status_error(
                 StatusCode::TOO_MANY_REQUESTS,
                 &over_limit_message(&caller, &quota),

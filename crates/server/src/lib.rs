@@ -8,7 +8,6 @@ mod caller;
 mod discovery;
 mod groups;
 mod observe;
-pub mod rate_limit;
 mod reply;
 mod request_id;
 mod rest;
@@ -23,7 +22,6 @@ use std::future::Future;
 use std::sync::Arc;
 
 use directory::Directory;
-use rate_limit::{RateLimit, RateLimiter};
 use tokio::net::TcpListener;
 
 pub use routes::router;
@@ -33,15 +31,12 @@ pub use routes::router;
 pub struct ServerConfig {
     /// The largest request body accepted, in bytes (larger: 413).
     pub max_body_bytes: usize,
-    /// Requests per token (`None`: unlimited).
-    pub rate_limit: Option<RateLimit>,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
             max_body_bytes: 1024 * 1024,
-            rate_limit: None,
         }
     }
 }
@@ -51,13 +46,11 @@ impl Default for ServerConfig {
 pub struct AppState {
     pub directory: Arc<Directory>,
     pub config: Arc<ServerConfig>,
-    pub limiter: Arc<RateLimiter>,
 }
 
 impl AppState {
     pub fn new(directory: Arc<Directory>, config: ServerConfig) -> AppState {
         AppState {
-            limiter: Arc::new(RateLimiter::new(config.rate_limit)),
             directory,
             config: Arc::new(config),
         }

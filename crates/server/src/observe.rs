@@ -4,6 +4,7 @@
 //! request, the caller extractors fill it, the middleware reads it on the way out.
 
 use std::sync::{Arc, OnceLock};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -14,7 +15,7 @@ use directory::Caller;
 use serde_json::Value;
 
 use crate::AppState;
-use crate::rate_limit::{Quota, epoch_after};
+use directory::rate_limit::Quota;
 
 #[derive(Default)]
 pub struct Observed {
@@ -24,6 +25,15 @@ pub struct Observed {
 
 /// The largest error body read back to record its detail.
 const MAX_ERROR_BODY: usize = 64 * 1024;
+
+/// Unix time (seconds) `after` seconds from now, for `X-RateLimit-Reset`.
+fn epoch_after(after: f64) -> u64 {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0);
+    (now + after).ceil() as u64
+}
 
 pub fn quota_headers(headers: &mut HeaderMap, q: &Quota) {
     let mut set = |name: &'static str, value: String| {

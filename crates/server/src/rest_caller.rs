@@ -69,7 +69,7 @@ impl<S: NeedsScope + Send> FromRequestParts<AppState> for RestCaller<S> {
             actor,
             base_url: format!("{}/api/v3", origin(parts)),
         };
-        if let Err(quota) = admit(state, parts, &caller) {
+        if let Err(quota) = admit(state, parts, &caller).await {
             let mut r = RestError::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 over_limit_message(&caller, &quota),

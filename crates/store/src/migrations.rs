@@ -15,6 +15,11 @@ pub const SQLITE: &[(i64, &str, &str)] = &[
         "organizations and teams",
         include_str!("../migrations/sqlite/0002_orgs_teams.sql"),
     ),
+    (
+        3,
+        "rate-limit buckets (kept in process memory on SQLite)",
+        include_str!("../migrations/sqlite/0003_rate_buckets.sql"),
+    ),
 ];
 
 /// `(version, description, sql)` for PostgreSQL.
@@ -28,5 +33,10 @@ pub const POSTGRES: &[(i64, &str, &str)] = &[
         2,
         "organizations and teams",
         include_str!("../migrations/postgres/0002_orgs_teams.sql"),
+    ),
+    (
+        3,
+        "rate-limit buckets",
+        include_str!("../migrations/postgres/0003_rate_buckets.sql"),
     ),
 ];

@@ -280,6 +280,10 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(profile: Profile, config: ServerConfig) -> TestApp {
+    spawn_app_limited(profile, config, Limits::default()).await
+}
+
+pub async fn spawn_app_limited(profile: Profile, config: ServerConfig, limits: Limits) -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
     let (url, database) = fresh_database(&dir).await;
     let store = store::open(&url).await.expect("store");
@@ -287,7 +291,7 @@ pub async fn spawn_app_with(profile: Profile, config: ServerConfig) -> TestApp {
         DatabaseUrl::Sqlite(path) => format!("sqlite://{}", path.display()),
         DatabaseUrl::Postgres(url) => url.clone(),
     };
-    let directory = Arc::new(Directory::new(store, Limits::default()));
+    let directory = Arc::new(Directory::new(store, limits));
     let (enterprise, issued) = directory
         .create_enterprise("acme", "acme", profile)
         .await

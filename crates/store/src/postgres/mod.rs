@@ -21,6 +21,7 @@ use directory::model::{
     Enterprise, IdpGroup, LoggedEvent, ManagedUser, Member, Membership, Organization, Page, Team,
     Token,
 };
+use directory::rate_limit::{Quota, RateLimit};
 use directory::store::{AuditQuery, ListQuery, Slice, Store, StoreError, Tx};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::{AssertSqlSafe, ConnectOptions, Row};
@@ -341,5 +342,32 @@ impl Store for PgStore {
 
     async fn audit_events(&self, query: &AuditQuery) -> Result<Vec<LoggedEvent>, StoreError> {
         self.read_audit_events(query).await
+    }
+
+    async fn take_rate(&self, token_id: &str, limit: &RateLimit) -> Result<Quota, StoreError> {
+        // `Bucket::take` in one statement, so concurrent requests through any replica serialize
+        // on the token's row and none is lost. Time is the database's clock, not the replica's:
+        // replicas with skewed clocks then agree on how much has refilled. EXCLUDED.at is "now";
+        // $2 is the burst, $3 the rate per second; `taken` says whether this request got one.
+        let row = sqlx::query(
+            "INSERT INTO rate_buckets AS b (token_id, tokens, at, taken) \
+             VALUES ($1, $2 - 1, extract(epoch FROM clock_timestamp())::float8, true) \
+             ON CONFLICT (token_id) DO UPDATE SET \
+               tokens = least($2, b.tokens + greatest(0, EXCLUDED.at - b.at) * $3) \
+                 - CASE WHEN least($2, b.tokens + greatest(0, EXCLUDED.at - b.at) * $3) >= 1 \
+                   THEN 1 ELSE 0 END, \
+               taken = least($2, b.tokens + greatest(0, EXCLUDED.at - b.at) * $3) >= 1, \
+               at = EXCLUDED.at \
+             RETURNING tokens, taken",
+        )
+        .bind(token_id)
+        .bind(f64::from(limit.burst))
+        .bind(limit.per_second)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(pg_error)?;
+        let tokens: f64 = row.try_get("tokens").map_err(pg_error)?;
+        let taken: bool = row.try_get("taken").map_err(pg_error)?;
+        Ok(Quota::after_take(limit, tokens, taken))
     }
 }

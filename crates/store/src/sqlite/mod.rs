@@ -22,6 +22,7 @@ use directory::model::{
     Enterprise, IdpGroup, LoggedEvent, ManagedUser, Member, Membership, Organization, Page, Team,
     Token,
 };
+use directory::rate_limit::{LocalBuckets, Quota, RateLimit};
 use directory::store::{AuditQuery, ListQuery, Slice, Store, StoreError, Tx};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -44,6 +45,10 @@ pub(crate) const GROUP_COLUMNS: &str =
 pub struct SqliteStore {
     writer: Arc<Writer>,
     readers: SqlitePool,
+    /// Rate-limit buckets in this process's memory: one process owns an SQLite file (replicas
+    /// need PostgreSQL), so every request of a token passes here, and writing a row per request
+    /// would queue rate limiting behind the single writer for nothing.
+    buckets: LocalBuckets,
 }
 
 impl SqliteStore {
@@ -73,7 +78,11 @@ impl SqliteStore {
             .connect_with(options.read_only(true))
             .await
             .map_err(backend)?;
-        Ok(SqliteStore { writer, readers })
+        Ok(SqliteStore {
+            writer,
+            readers,
+            buckets: LocalBuckets::default(),
+        })
     }
 
     /// The read-only pool, for copying this database elsewhere (`crate::copy`).
@@ -376,5 +385,9 @@ impl Store for SqliteStore {
 
     async fn audit_events(&self, query: &AuditQuery) -> Result<Vec<LoggedEvent>, StoreError> {
         self.read_audit_events(query).await
+    }
+
+    async fn take_rate(&self, token_id: &str, limit: &RateLimit) -> Result<Quota, StoreError> {
+        Ok(self.buckets.take(token_id, limit))
     }
 }

@@ -1,11 +1,11 @@
-//! Per-token rate limits: a token bucket per token id, in process memory. Each replica keeps
-//! its own buckets, so behind N replicas a token gets up to N times the limit; a later version
-//! moves the buckets to the shared database. The bucket arithmetic is pure (time is passed in)
-//! so it is tested without clocks.
+//! Per-token rate limits: a token bucket per token id. The arithmetic is pure (time is passed
+//! in) so it is tested without clocks; where the buckets live is the store's business
+//! ([`crate::store::Store::take_rate`]): behind several replicas they must live in the shared
+//! database, or N replicas would allow N times the limit.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 /// A sustained rate and the burst a quiet token may spend at once.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -14,6 +14,13 @@ pub struct RateLimit {
     pub per_second: f64,
     /// The bucket's size: how many requests a token may make at once after a quiet spell.
     pub burst: u32,
+}
+
+impl RateLimit {
+    /// Whether this limit limits anything (a zero rate or burst would refuse every request).
+    pub fn is_valid(&self) -> bool {
+        self.per_second > 0.0 && self.per_second.is_finite() && self.burst > 0
+    }
 }
 
 /// What a request is told about its token's bucket.
@@ -25,6 +32,21 @@ pub struct Quota {
     pub reset_after: f64,
     /// When refused: seconds until one request is allowed again.
     pub retry_after: Option<f64>,
+}
+
+impl Quota {
+    /// The quota of a bucket holding `tokens` after a request was taken (`taken`) or refused.
+    /// Every store computes its buckets' quotas here, so the headers mean the same on each.
+    pub fn after_take(limit: &RateLimit, tokens: f64, taken: bool) -> Quota {
+        let burst = f64::from(limit.burst);
+        let tokens = tokens.clamp(0.0, burst);
+        Quota {
+            limit: limit.burst,
+            remaining: tokens.floor() as u32,
+            reset_after: (burst - tokens) / limit.per_second,
+            retry_after: (!taken).then(|| (1.0 - tokens) / limit.per_second),
+        }
+    }
 }
 
 /// One token's bucket: how many requests it may make now, as of `at` (seconds).
@@ -48,39 +70,33 @@ impl Bucket {
         let elapsed = (now - self.at).max(0.0);
         self.tokens = (self.tokens + elapsed * limit.per_second).min(burst);
         self.at = now;
-        let refused = self.tokens < 1.0;
-        if !refused {
+        let taken = self.tokens >= 1.0;
+        if taken {
             self.tokens -= 1.0;
         }
-        let reset_after = (burst - self.tokens) / limit.per_second;
-        Quota {
-            limit: limit.burst,
-            remaining: self.tokens.floor() as u32,
-            reset_after,
-            retry_after: refused.then(|| (1.0 - self.tokens) / limit.per_second),
-        }
+        Quota::after_take(limit, self.tokens, taken)
     }
 }
 
-/// The buckets of every token seen by this process.
-pub struct RateLimiter {
-    limit: Option<RateLimit>,
+/// The buckets of every token seen by this process: right only where one process serves every
+/// request of a token (an embedded database that one process owns).
+pub struct LocalBuckets {
     started: Instant,
     buckets: Mutex<HashMap<String, Bucket>>,
 }
 
-impl RateLimiter {
-    pub fn new(limit: Option<RateLimit>) -> RateLimiter {
-        RateLimiter {
-            limit: limit.filter(|l| l.per_second > 0.0 && l.burst > 0),
+impl Default for LocalBuckets {
+    fn default() -> Self {
+        LocalBuckets {
             started: Instant::now(),
             buckets: Mutex::new(HashMap::new()),
         }
     }
+}
 
-    /// Take a request from `token_id`'s bucket; `None` when rate limiting is off.
-    pub fn take(&self, token_id: &str) -> Option<Quota> {
-        let limit = self.limit?;
+impl LocalBuckets {
+    /// Take a request from `token_id`'s bucket.
+    pub fn take(&self, token_id: &str, limit: &RateLimit) -> Quota {
         let now = self.started.elapsed().as_secs_f64();
         let mut buckets = match self.buckets.lock() {
             Ok(b) => b,
@@ -88,18 +104,9 @@ impl RateLimiter {
         };
         let bucket = buckets
             .entry(token_id.to_string())
-            .or_insert_with(|| Bucket::full(&limit, now));
-        Some(bucket.take(&limit, now))
+            .or_insert_with(|| Bucket::full(limit, now));
+        bucket.take(limit, now)
     }
-}
-
-/// Unix time (seconds) `after` seconds from now, for `X-RateLimit-Reset`.
-pub fn epoch_after(after: f64) -> u64 {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or(0.0);
-    (now + after).ceil() as u64
 }
 
 #[cfg(test)]
@@ -149,15 +156,32 @@ mod tests {
     }
 
     #[test]
-    fn tokens_have_separate_buckets_and_off_means_unlimited() {
-        let limiter = RateLimiter::new(Some(RateLimit {
+    fn tokens_have_separate_buckets() {
+        let limit = RateLimit {
             per_second: 0.001,
             burst: 1,
-        }));
-        assert_eq!(limiter.take("a").and_then(|q| q.retry_after), None);
-        assert!(limiter.take("a").and_then(|q| q.retry_after).is_some());
-        assert_eq!(limiter.take("b").and_then(|q| q.retry_after), None);
-        let off = RateLimiter::new(None);
-        assert!(off.take("a").is_none());
+        };
+        let local = LocalBuckets::default();
+        assert_eq!(local.take("a", &limit).retry_after, None);
+        assert!(local.take("a", &limit).retry_after.is_some());
+        assert_eq!(local.take("b", &limit).retry_after, None);
+    }
+
+    #[test]
+    fn only_a_positive_rate_and_burst_limit() {
+        assert!(LIMIT.is_valid());
+        for bad in [
+            (0.0, 3),
+            (-1.0, 3),
+            (f64::NAN, 3),
+            (f64::INFINITY, 3),
+            (1.0, 0),
+        ] {
+            let l = RateLimit {
+                per_second: bad.0,
+                burst: bad.1,
+            };
+            assert!(!l.is_valid(), "{l:?}");
+        }
     }
 }
