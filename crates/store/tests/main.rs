@@ -11,5 +11,6 @@ mod copy;
 mod groups;
 mod listing;
 mod orgs;
+mod rate_limits;
 mod tokens;
 mod users;
