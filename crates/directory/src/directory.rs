@@ -114,9 +114,10 @@ impl Directory {
     }
 
     /// Take a request from `token_id`'s bucket; `None` when rate limiting is off, or when the
-    /// store cannot answer. Failing open is deliberate: the limit protects the service from a
-    /// runaway client, while failing closed would turn a database hiccup into every token's
-    /// requests being refused (or 500s) even though the request itself may still succeed.
+    /// store cannot answer. Failing open is deliberate: the limit guards against a runaway
+    /// client, not against the database; refusing (or answering 500 to) every request of every
+    /// token because a bucket could not be read would turn a brief database hiccup into an
+    /// outage of the whole API, while the request itself still meets any store error on its own.
     pub async fn take_rate(&self, token_id: &str) -> Option<Quota> {
         let limit = self.limits.rate_limit?;
         match self.store.take_rate(token_id, &limit).await {

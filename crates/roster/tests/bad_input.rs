@@ -427,7 +427,6 @@ async fn a_body_over_the_limit_is_413_and_changes_nothing() {
         Profile::GithubEmu,
         ServerConfig {
             max_body_bytes: 1024,
-            ..Default::default()
         },
     )
     .await;
