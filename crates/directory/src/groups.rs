@@ -226,9 +226,8 @@ impl Directory {
         events.extend(delta.events(caller, &group));
         tx.append_audit(&events).await?;
         tx.commit().await?;
-        self.render_groups(caller, vec![group], &ReadOptions::default())
+        self.render_group(caller, group, &ReadOptions::default())
             .await
-            .map(|mut v| v.remove(0))
     }
 
     /// `GET /Groups/{id}`: the group and its version.
@@ -244,12 +243,20 @@ impl Directory {
             .await?
             .ok_or_else(|| not_found(id))?;
         let version = group.version;
-        Ok((
-            self.render_groups(caller, vec![group], opts)
-                .await?
-                .remove(0),
-            version,
-        ))
+        Ok((self.render_group(caller, group, opts).await?, version))
+    }
+
+    /// Render one group (see `render_groups`).
+    async fn render_group(
+        &self,
+        caller: &Caller,
+        group: IdpGroup,
+        opts: &ReadOptions,
+    ) -> Result<Value, DirectoryError> {
+        self.render_groups(caller, vec![group], opts)
+            .await?
+            .pop()
+            .ok_or_else(|| DirectoryError::Internal("rendering a group produced nothing".into()))
     }
 
     /// Render groups, loading members only when they will be returned.
@@ -289,9 +296,8 @@ impl Directory {
         let group = retrying(|| self.write_group(caller, id, if_match, &change)).await?;
         let version = group.version;
         Ok((
-            self.render_groups(caller, vec![group], &ReadOptions::default())
-                .await?
-                .remove(0),
+            self.render_group(caller, group, &ReadOptions::default())
+                .await?,
             version,
         ))
     }
@@ -312,14 +318,7 @@ impl Directory {
         let group = retrying(|| self.write_group(caller, id, if_match, &change)).await?;
         let version = group.version;
         match opts {
-            Some(opts) => Ok((
-                Some(
-                    self.render_groups(caller, vec![group], opts)
-                        .await?
-                        .remove(0),
-                ),
-                version,
-            )),
+            Some(opts) => Ok((Some(self.render_group(caller, group, opts).await?), version)),
             None => Ok((None, version)),
         }
     }

@@ -104,7 +104,7 @@ fn enterprise_role(doc: &Value) -> Result<Option<EnterpriseRole>, DirectoryError
 fn transition_events(
     actor: &Actor,
     user: &ManagedUser,
-    before: Option<(&UserFields, bool)>,
+    before: Option<&UserFields>,
     after: &UserFields,
 ) -> Vec<AuditEvent> {
     let ev = |action| {
@@ -118,7 +118,7 @@ fn transition_events(
     };
     let mut events = Vec::new();
     let (was_active, was_owner) = match before {
-        Some((f, _)) => (f.active, f.role == Some(EnterpriseRole::EnterpriseOwner)),
+        Some(f) => (f.active, f.role == Some(EnterpriseRole::EnterpriseOwner)),
         None => (true, false),
     };
     if was_active && !after.active {
@@ -202,10 +202,20 @@ impl Directory {
             .await?
             .ok_or_else(|| not_found(id))?;
         let version = user.version;
-        Ok((
-            self.render_users(caller, vec![user], opts).await?.remove(0),
-            version,
-        ))
+        Ok((self.render_user(caller, user, opts).await?, version))
+    }
+
+    /// Render one user (see `render_users`).
+    async fn render_user(
+        &self,
+        caller: &Caller,
+        user: ManagedUser,
+        opts: &ReadOptions,
+    ) -> Result<Value, DirectoryError> {
+        self.render_users(caller, vec![user], opts)
+            .await?
+            .pop()
+            .ok_or_else(|| DirectoryError::Internal("rendering a user produced nothing".into()))
     }
 
     /// Render users with their groups (loaded only when requested) and project them.
@@ -250,9 +260,8 @@ impl Directory {
             retrying(|| self.write_user(caller, id, if_match, |_current| Ok(doc.clone()))).await?;
         let version = user.version;
         Ok((
-            self.render_users(caller, vec![user], &ReadOptions::default())
-                .await?
-                .remove(0),
+            self.render_user(caller, user, &ReadOptions::default())
+                .await?,
             version,
         ))
     }
@@ -278,9 +287,8 @@ impl Directory {
         .await?;
         let version = user.version;
         Ok((
-            self.render_users(caller, vec![user], &ReadOptions::default())
-                .await?
-                .remove(0),
+            self.render_user(caller, user, &ReadOptions::default())
+                .await?,
             version,
         ))
     }
@@ -339,7 +347,7 @@ impl Directory {
         events.extend(transition_events(
             &caller.actor,
             &user,
-            Some((&before, current.active)),
+            Some(&before),
             &fields,
         ));
         if !tx.update_user(&user, current.version).await? {
