@@ -2,6 +2,7 @@
 //! that names attributes one resource type lacks matches none of that type; a filter that fits
 //! neither is refused.
 
+use scim::ScimError;
 use scim::filter::Filter;
 use scim::list::SearchRequest;
 use scim::schema::ResourceType;
@@ -24,6 +25,18 @@ impl Directory {
         caller: &Caller,
         request: &SearchRequest,
     ) -> Result<Value, DirectoryError> {
+        // Users and groups share no sort attribute or position; refuse rather than ignore.
+        if request
+            .sort_by
+            .as_deref()
+            .is_some_and(|s| !s.trim().is_empty())
+            || request.cursor.is_some()
+        {
+            return Err(ScimError::InvalidValue(
+                "sortBy and cursor work on /Users/.search and /Groups/.search, not on a search across resource types at the root".into(),
+            )
+            .into());
+        }
         let user_rt = self.user_type(caller.enterprise.profile);
         let group_rt = self.group_type();
         let (users_filter, groups_filter) = match request

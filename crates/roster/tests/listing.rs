@@ -276,3 +276,24 @@ async fn groups_sort_and_cursor_too() {
     assert_eq!(r["itemsPerPage"], 3);
     assert!(r["nextCursor"].is_string());
 }
+
+#[tokio::test]
+async fn root_search_refuses_sorting_and_cursors_it_cannot_honour() {
+    let app = spawn_app().await;
+    let search = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
+    app.scim
+        .post(
+            "/.search",
+            &json!({ "schemas": [search], "sortBy": "userName" }),
+        )
+        .await
+        .expect_error(400, Some("invalidValue"));
+    app.scim
+        .post("/.search", &json!({ "schemas": [search], "cursor": "" }))
+        .await
+        .expect_error(400, Some("invalidValue"));
+    app.scim
+        .post("/.search", &json!({ "schemas": [search] }))
+        .await
+        .expect(200);
+}
