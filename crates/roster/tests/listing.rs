@@ -297,3 +297,55 @@ async fn root_search_refuses_sorting_and_cursors_it_cannot_honour() {
         .await
         .expect(200);
 }
+
+/// Paging by `startIndex` stays exact when users are deleted or added between pages (the
+/// SQLite store remembers totals and page starts; they must never go stale).
+#[tokio::test]
+async fn index_paging_follows_deletes_and_inserts_between_pages() {
+    let app = spawn_app().await;
+    let names = seed(&app.scim, 30).await;
+    let page = |start: usize| {
+        let scim = app.scim.clone();
+        async move {
+            scim.get(&format!("/Users?startIndex={start}&count=10"))
+                .await
+                .expect(200)
+                .body
+        }
+    };
+    assert_eq!(user_names(&page(1).await), names[..10]);
+    assert_eq!(user_names(&page(11).await), names[10..20]);
+    let p21 = page(21).await;
+    assert_eq!(p21["totalResults"], 30);
+    assert_eq!(user_names(&p21), names[20..]);
+
+    // Delete the fifth user: every later position moves up by one.
+    let fifth = app
+        .scim
+        .get("/Users?filter=userName%20eq%20%22user04@example.com%22")
+        .await
+        .body["Resources"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.scim
+        .delete(&format!("/Users/{fifth}"))
+        .await
+        .expect(204);
+    let mut now: Vec<String> = names.clone();
+    now.remove(4);
+    let p21 = page(21).await;
+    assert_eq!(p21["totalResults"], 29);
+    assert_eq!(user_names(&p21), now[20..]);
+    assert_eq!(user_names(&page(11).await), now[10..20]);
+
+    // An added user lands at the end and is counted.
+    app.scim
+        .post("/Users", &okta_user("newcomer@example.com"))
+        .await
+        .expect(201);
+    now.push("newcomer@example.com".into());
+    let p21 = page(21).await;
+    assert_eq!(p21["totalResults"], 30);
+    assert_eq!(user_names(&p21), now[20..]);
+}

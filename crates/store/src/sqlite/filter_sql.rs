@@ -21,7 +21,7 @@ use time::format_description::well_known::Rfc3339;
 
 use super::rows::micros;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Table {
     Users,
     Groups,

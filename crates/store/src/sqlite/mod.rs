@@ -5,6 +5,7 @@
 mod audit;
 mod filter_sql;
 mod group_commit;
+mod listing_cache;
 mod order;
 mod orgs;
 mod orgs_tx;
@@ -32,6 +33,7 @@ use sqlx::{AssertSqlSafe, Connection, Row, SqliteConnection};
 use crate::migrations;
 use filter_sql::{Table, compile};
 use group_commit::Writer;
+use listing_cache::ListingCache;
 use order::Order;
 use rows::{backend, enterprise_from, group_from, token_from, user_from};
 
@@ -45,6 +47,8 @@ pub(crate) const GROUP_COLUMNS: &str =
 pub struct SqliteStore {
     writer: Arc<Writer>,
     readers: SqlitePool,
+    /// Totals and page starts of unfiltered listings (see `listing_cache`).
+    listings: Arc<ListingCache>,
     /// Rate-limit buckets in this process's memory: one process owns an SQLite file (replicas
     /// need PostgreSQL), so every request of a token passes here, and writing a row per request
     /// would queue rate limiting behind the single writer for nothing.
@@ -82,6 +86,7 @@ impl SqliteStore {
             writer,
             readers,
             buckets: LocalBuckets::default(),
+            listings: Arc::new(ListingCache::default()),
         })
     }
 
@@ -103,38 +108,63 @@ impl SqliteStore {
             None => ("1".to_string(), Vec::new()),
         };
         let name = table.name();
-        let count_sql =
-            format!("SELECT count(*) FROM {name} WHERE enterprise_id = ? AND ({condition})");
-        let mut count = sqlx::query(AssertSqlSafe(count_sql)).bind(enterprise_id);
-        for p in &params {
-            count = p.bind(count);
-        }
-        let total: i64 = count
-            .fetch_one(&self.readers)
-            .await
-            .map_err(backend)?
-            .try_get(0)
-            .map_err(backend)?;
+        let key = (enterprise_id, table);
+        // An unfiltered listing in creation order (how IdPs import) can use what the listing
+        // cache remembers: its total, and where the page starts.
+        let whole = query.filter.is_none();
+        let plain = whole && query.sort.is_none() && query.after.is_none();
+        let before = self.listings.activity(key);
+        let total = match whole.then(|| self.listings.total(key)).flatten() {
+            Some(total) => total,
+            None => {
+                let count_sql = format!(
+                    "SELECT count(*) FROM {name} WHERE enterprise_id = ? AND ({condition})"
+                );
+                let mut count = sqlx::query(AssertSqlSafe(count_sql)).bind(enterprise_id);
+                for p in &params {
+                    count = p.bind(count);
+                }
+                let total: i64 = count
+                    .fetch_one(&self.readers)
+                    .await
+                    .map_err(backend)?
+                    .try_get(0)
+                    .map_err(backend)?;
+                let total = u64::try_from(total).unwrap_or(0);
+                if whole {
+                    self.listings.remember_total(key, before, total);
+                }
+                total
+            }
+        };
         if query.count == 0 {
             return Ok(Page {
-                total: total as u64,
+                total,
                 items: Vec::new(),
                 next: None,
             });
         }
         let order = Order::new(query, table)?;
-        let (after_sql, after_params) = order.after(query.after);
+        let anchor = if plain && query.start_index > 1 {
+            self.listings.anchor(key, query.start_index)
+        } else {
+            None
+        };
+        let (after_sql, after_params) = match anchor {
+            Some(seq) => ("seq > ?".to_string(), vec![filter_sql::Param::Int(seq)]),
+            None => order.after(query.after),
+        };
         let sql = format!(
-            "SELECT {columns}, seq AS list_seq, {key} AS list_key FROM {name} \
+            "SELECT {columns}, seq AS list_seq, {key_json} AS list_key FROM {name} \
              WHERE enterprise_id = ? AND ({condition}) AND {after_sql} ORDER BY {order_by} LIMIT ? OFFSET ?",
-            key = order.key_json(),
+            key_json = order.key_json(),
             order_by = order.order_by(),
         );
         let mut q = sqlx::query(AssertSqlSafe(sql)).bind(enterprise_id);
         for p in params.iter().chain(after_params.iter()) {
             q = p.bind(q);
         }
-        let offset = if query.after.is_some() {
+        let offset = if query.after.is_some() || anchor.is_some() {
             0
         } else {
             query.start_index.saturating_sub(1)
@@ -154,12 +184,13 @@ impl SqliteStore {
             (true, Some(last)) => Some(order.position(last)?),
             _ => None,
         };
+        if plain && let Some(last) = rows.last() {
+            let seq: i64 = last.try_get("list_seq").map_err(backend)?;
+            let following = query.start_index.max(1) + rows.len() as u64;
+            self.listings.remember_anchor(key, following, before, seq);
+        }
         let items = rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?;
-        Ok(Page {
-            total: total as u64,
-            items,
-            next,
-        })
+        Ok(Page { total, items, next })
     }
 }
 
@@ -201,7 +232,13 @@ async fn migrate(conn: &mut SqliteConnection) -> Result<(), StoreError> {
 impl Store for SqliteStore {
     async fn begin(&self) -> Result<Box<dyn Tx>, StoreError> {
         let turn = self.writer.begin().await?;
-        Ok(Box::new(tx::SqliteTx { turn }))
+        Ok(Box::new(tx::SqliteTx {
+            turn,
+            announced: tx::Announced {
+                cache: self.listings.clone(),
+                writes: Vec::new(),
+            },
+        }))
     }
 
     async fn enterprise_by_slug(&self, slug: &str) -> Result<Option<Enterprise>, StoreError> {

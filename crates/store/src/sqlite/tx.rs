@@ -9,12 +9,39 @@ use directory::store::{NewEnterprise, StoreError, Tx, UniqueKey};
 use sqlx::{AssertSqlSafe, Row};
 use time::OffsetDateTime;
 
+use std::sync::Arc;
+
+use super::filter_sql::Table;
 use super::group_commit::WriteTurn;
+use super::listing_cache::{ListingCache, ListingKey};
 use super::rows::{backend, group_from, micros, scopes_to_text, token_from, user_from};
 use super::{GROUP_COLUMNS, USER_COLUMNS, audit, orgs_tx, seats};
 
 pub(crate) struct SqliteTx {
     pub(crate) turn: WriteTurn,
+    pub(crate) announced: Announced,
+}
+
+/// The listings this transaction writes, announced to the listing cache before each statement
+/// and ended when the transaction has committed or gone (see `listing_cache`).
+pub(crate) struct Announced {
+    pub(crate) cache: Arc<ListingCache>,
+    pub(crate) writes: Vec<(ListingKey, bool)>,
+}
+
+impl Announced {
+    fn announce(&mut self, key: ListingKey, delete: bool) {
+        self.cache.write_started(key, delete);
+        self.writes.push((key, delete));
+    }
+}
+
+impl Drop for Announced {
+    fn drop(&mut self) {
+        for (key, delete) in self.writes.drain(..) {
+            self.cache.write_ended(key, delete);
+        }
+    }
 }
 
 /// Translate a uniqueness violation into the rule it broke; other errors stay backend errors.
@@ -132,6 +159,8 @@ impl Tx for SqliteTx {
     }
 
     async fn insert_user(&mut self, u: &ManagedUser) -> Result<(), StoreError> {
+        self.announced
+            .announce((u.enterprise_id, Table::Users), false);
         sqlx::query(
             "INSERT INTO users (id, enterprise_id, user_name, user_name_lc, handle, handle_lc, external_id, display_name, display_name_lc, active, doc, version, created, last_modified) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -191,6 +220,7 @@ impl Tx for SqliteTx {
         id: &str,
         at: OffsetDateTime,
     ) -> Result<Vec<String>, StoreError> {
+        self.announced.announce((enterprise_id, Table::Users), true);
         let groups: Vec<String> =
             sqlx::query_scalar("DELETE FROM group_members WHERE user_id = ? RETURNING group_id")
                 .bind(id)
@@ -253,6 +283,8 @@ impl Tx for SqliteTx {
     }
 
     async fn insert_group(&mut self, g: &IdpGroup) -> Result<(), StoreError> {
+        self.announced
+            .announce((g.enterprise_id, Table::Groups), false);
         sqlx::query(
             "INSERT INTO groups (id, enterprise_id, display_name, display_name_lc, external_id, doc, version, created, last_modified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
@@ -296,6 +328,8 @@ impl Tx for SqliteTx {
     }
 
     async fn delete_group(&mut self, enterprise_id: i64, id: &str) -> Result<(), StoreError> {
+        self.announced
+            .announce((enterprise_id, Table::Groups), true);
         sqlx::query("DELETE FROM group_members WHERE group_id = ?")
             .bind(id)
             .execute(self.turn.conn()?)
@@ -448,6 +482,20 @@ impl Tx for SqliteTx {
     }
 
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
-        self.turn.commit().await
+        let SqliteTx { turn, announced } = *self;
+        if announced.writes.is_empty() {
+            return turn.commit().await;
+        }
+        // The listing cache must hear that these writes ended only once the COMMIT that makes
+        // them visible has happened, even if the request is dropped meanwhile: a task of its
+        // own waits for it.
+        let waited = tokio::spawn(async move {
+            let result = turn.commit().await;
+            drop(announced);
+            result
+        });
+        waited
+            .await
+            .map_err(|e| StoreError::Backend(format!("the commit task failed: {e}")))?
     }
 }
