@@ -108,6 +108,33 @@ fn link_manager(user: &mut Value, base_url: &str) {
     }
 }
 
+/// The id of the enterprise `manager` a stored user document names, if any.
+pub fn manager_id(doc: &Value) -> Option<&str> {
+    doc.get(ENTERPRISE_USER_SCHEMA)?
+        .get("manager")?
+        .get("value")?
+        .as_str()
+}
+
+/// Give a rendered user's manager its `displayName` from `names` (manager id → name).
+pub fn name_manager(user: &mut Value, names: &std::collections::HashMap<String, String>) {
+    let Some(manager) = user
+        .get_mut(ENTERPRISE_USER_SCHEMA)
+        .and_then(|e| e.get_mut("manager"))
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    let name = manager
+        .get("value")
+        .and_then(Value::as_str)
+        .and_then(|id| names.get(id))
+        .cloned();
+    if let Some(name) = name {
+        manager.insert("displayName".into(), Value::String(name));
+    }
+}
+
 /// A group as SCIM returns it; `members` is `None` when it was not loaded (not requested).
 pub fn group(base_url: &str, group: &IdpGroup, members: Option<&[Member]>) -> Value {
     let extra = members.filter(|m| !m.is_empty()).map(|members| {

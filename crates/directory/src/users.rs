@@ -236,14 +236,50 @@ impl Directory {
         for m in &memberships {
             by_user.entry(m.user_id.as_str()).or_default().push(m);
         }
+        let managers = self.manager_names(caller, &users, opts).await?;
         Ok(users
             .iter()
             .map(|u| {
                 let groups = by_user.get(u.id.as_str()).map(Vec::as_slice).unwrap_or(&[]);
-                let doc = render::user(&caller.base_url, u, Some(groups));
+                let mut doc = render::user(&caller.base_url, u, Some(groups));
+                render::name_manager(&mut doc, &managers);
                 project(&doc, rt, &opts.attributes, &opts.excluded)
             })
             .collect())
+    }
+
+    /// The display names of these users' managers, looked up only when a read asks for
+    /// `manager.displayName` (it is returned on request).
+    async fn manager_names(
+        &self,
+        caller: &Caller,
+        users: &[ManagedUser],
+        opts: &ReadOptions,
+    ) -> Result<HashMap<String, String>, DirectoryError> {
+        let asked = opts
+            .attributes
+            .iter()
+            .any(|a| a.to_ascii_lowercase().ends_with("manager.displayname"));
+        let mut names = HashMap::new();
+        if !asked {
+            return Ok(names);
+        }
+        for u in users {
+            let Some(id) = render::manager_id(&u.doc) else {
+                continue;
+            };
+            if names.contains_key(id) {
+                continue;
+            }
+            if let Some(m) = self.store.user(caller.enterprise.id, id).await? {
+                let name = m
+                    .display_name
+                    .clone()
+                    .unwrap_or_else(|| m.user_name.clone());
+                names.insert(id.to_string(), name);
+            }
+        }
+        Ok(names)
     }
 
     /// `PUT /Users/{id}`: replace the profile. The userName may not change under `github-emu`.

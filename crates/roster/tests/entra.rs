@@ -239,7 +239,29 @@ async fn manager_as_bare_id_object_or_list_and_removal_with_an_empty_value() {
             got[ENTERPRISE_USER]["manager"]["value"], boss_id,
             "from {value}"
         );
+        assert_eq!(
+            got[ENTERPRISE_USER]["manager"]["$ref"],
+            app.scim.url(&format!("/Users/{boss_id}")),
+            "Entra reads an object with value; $ref points at the manager"
+        );
+        assert!(
+            got[ENTERPRISE_USER]["manager"].get("displayName").is_none(),
+            "displayName is returned on request only"
+        );
     }
+    // Asked for, the manager's displayName comes from the manager's own record.
+    let asked = app
+        .scim
+        .get(&format!(
+            "{path}?attributes=urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.displayName"
+        ))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(
+        asked[ENTERPRISE_USER]["manager"]["displayName"],
+        "Barbara Jensen"
+    );
     app.scim
         .patch_ops(
             &path,

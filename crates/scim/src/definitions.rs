@@ -497,11 +497,15 @@ fn enterprise_user_schema() -> Schema {
                         vec!["User"],
                         "The URI of the SCIM resource representing the User's manager.",
                     ),
+                    // Computed from the manager's own record, and only when asked for
+                    // (`attributes=…manager.displayName`): a client comparing the manager it
+                    // wrote with the one it reads must get its own value back.
                     string(
                         "displayName",
-                        "The displayName of the User's manager. OPTIONAL and READ-ONLY.",
+                        "The displayName of the User's manager, computed by Roster. READ-ONLY; returned when requested.",
                     )
-                    .mutability(Mutability::ReadOnly),
+                    .mutability(Mutability::ReadOnly)
+                    .returned(Returned::Request),
                 ],
             ),
         ],
