@@ -296,6 +296,10 @@ mod tests {
         if let Some(o) = want.as_object_mut() {
             o.remove("password");
         }
+        // manager.displayName is returned on request only.
+        if let Some(m) = want[ENTERPRISE_USER_SCHEMA]["manager"].as_object_mut() {
+            m.remove("displayName");
+        }
         assert_eq!(out, want);
         assert!(out.get("password").is_none());
     }
@@ -397,8 +401,23 @@ mod tests {
     fn extension_urn_alone_selects_the_whole_extension() {
         let out = p(&[ENTERPRISE_USER_SCHEMA], &[]);
         assert_eq!(out["schemas"], json!([USER_SCHEMA, ENTERPRISE_USER_SCHEMA]));
-        assert_eq!(out[ENTERPRISE_USER_SCHEMA], doc()[ENTERPRISE_USER_SCHEMA]);
+        let mut want = doc()[ENTERPRISE_USER_SCHEMA].clone();
+        if let Some(m) = want["manager"].as_object_mut() {
+            m.remove("displayName");
+        }
+        assert_eq!(
+            out[ENTERPRISE_USER_SCHEMA], want,
+            "all but what is returned on request"
+        );
         assert!(out.get("userName").is_none());
+        let asked = p(
+            &["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.displayName"],
+            &[],
+        );
+        assert_eq!(
+            asked[ENTERPRISE_USER_SCHEMA]["manager"]["displayName"],
+            "Boss"
+        );
     }
 
     #[test]
