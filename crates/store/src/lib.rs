@@ -9,6 +9,7 @@ mod migrations;
 mod postgres;
 pub mod scratch;
 mod sqlite;
+mod table;
 
 pub use database_url::DatabaseUrl;
 pub use postgres::PgStore;

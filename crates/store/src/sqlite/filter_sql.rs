@@ -20,21 +20,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::rows::micros;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) enum Table {
-    Users,
-    Groups,
-}
-
-impl Table {
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Table::Users => "users",
-            Table::Groups => "groups",
-        }
-    }
-}
+pub(crate) use crate::table::Table;
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Param {
