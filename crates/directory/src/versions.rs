@@ -12,12 +12,7 @@ pub fn check_if_match(if_match: Option<&str>, current: i64) -> Result<(), ScimEr
     let Some(header) = if_match else {
         return Ok(());
     };
-    let wanted = current.to_string();
-    let matches = header
-        .split(',')
-        .map(str::trim)
-        .any(|tag| tag == "*" || tag.trim_start_matches("W/").trim_matches('"') == wanted);
-    if matches {
+    if names_version(header, current) {
         Ok(())
     } else {
         Err(ScimError::PreconditionFailed(format!(
@@ -25,6 +20,16 @@ pub fn check_if_match(if_match: Option<&str>, current: i64) -> Result<(), ScimEr
             etag(current)
         )))
     }
+}
+
+/// Whether an `If-Match`/`If-None-Match` value (`*`, or a list of weak or strong ETags) names
+/// this version.
+pub fn names_version(header: &str, version: i64) -> bool {
+    let wanted = version.to_string();
+    header
+        .split(',')
+        .map(str::trim)
+        .any(|tag| tag == "*" || tag.trim_start_matches("W/").trim_matches('"') == wanted)
 }
 
 /// The version a rendered resource carries in `meta.version` (`W/"7"`).

@@ -26,15 +26,11 @@ pub fn header(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
 /// 304 when `If-None-Match` names the current version.
 pub fn not_modified(headers: &HeaderMap, version: i64) -> Option<Response> {
     let tags = header(headers, header::IF_NONE_MATCH)?;
-    let current = version.to_string();
-    tags.split(',')
-        .map(str::trim)
-        .any(|t| t == "*" || t.trim_start_matches("W/").trim_matches('"') == current)
-        .then(|| {
-            let mut r = no_content(Some(version));
-            *r.status_mut() = StatusCode::NOT_MODIFIED;
-            r
-        })
+    directory::versions::names_version(tags, version).then(|| {
+        let mut r = no_content(Some(version));
+        *r.status_mut() = StatusCode::NOT_MODIFIED;
+        r
+    })
 }
 
 pub async fn list(
