@@ -104,33 +104,42 @@ async fn sigterm_lets_in_flight_requests_finish() {
     let token = server.token().unwrap();
     server.wait_healthy().await;
     let scim = server.scim("acme", &token);
-    // A burst of writes racing the signal: every request either completes with 201 or is
-    // refused at connect time once the listener closed; none is cut off mid-way.
-    let mut tasks = Vec::new();
-    for i in 0..20 {
+    // A request that is surely in flight when the signal arrives: a bulk request of 300
+    // creates, each its own committed write, which takes far longer than the pause before the
+    // signal. Draining means it still gets its whole answer.
+    let operations: Vec<serde_json::Value> = (0..300)
+        .map(|i| {
+            json!({ "method": "POST", "path": "/Users", "bulkId": format!("u{i}"),
+                    "data": okta_user(&format!("drain{i}@example.com")) })
+        })
+        .collect();
+    let bulk = {
         let scim = scim.clone();
-        tasks.push(tokio::spawn(async move {
-            let req = scim
-                .http
-                .post(scim.url("/Users"))
-                .bearer_auth(&scim.token)
-                .json(&okta_user(&format!("drain{i}@example.com")));
-            req.send().await.map(|r| r.status().as_u16())
-        }));
-    }
-    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    let status = server.terminate();
-    assert_eq!(status.code(), Some(0));
-    let mut completed = 0;
-    for t in tasks {
-        match t.await.unwrap() {
-            Ok(code) => {
-                assert_eq!(code, 201);
-                completed += 1;
-            }
-            Err(e) => assert!(e.is_connect() || e.is_request(), "cut off mid-request: {e}"),
+        tokio::spawn(async move {
+            scim.post(
+                "/Bulk",
+                &json!({ "schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"], "Operations": operations }),
+            )
+            .await
+        })
+    };
+    // Once a few of its users exist, the request is being served.
+    for _ in 0..200 {
+        let seen = scim.get("/Users?count=0").await.body["totalResults"]
+            .as_u64()
+            .unwrap_or(0);
+        if seen >= 5 {
+            break;
         }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
+    let status = server.terminate();
+    assert_eq!(status.code(), Some(0), "SIGTERM exits 0 after draining");
+    let answer = bulk.await.unwrap().expect(200);
+    let ops = answer.body["Operations"].as_array().unwrap();
+    assert_eq!(ops.len(), 300, "the in-flight request got its whole answer");
+    assert!(ops.iter().all(|o| o["status"] == "201"), "{}", answer.text);
+    let completed = ops.len();
     // What was acknowledged is there after a restart.
     let again = RosterProcess::start(&db_path(&dir));
     again.wait_healthy().await;
