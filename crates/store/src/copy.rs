@@ -5,8 +5,7 @@
 use directory::store::StoreError;
 use sqlx::postgres::PgArguments;
 use sqlx::query::Query;
-use sqlx::sqlite::SqliteRow;
-use sqlx::{AssertSqlSafe, Postgres, Row};
+use sqlx::{AssertSqlSafe, Postgres};
 
 use crate::convert::backend;
 use crate::postgres::pg_error;
@@ -172,12 +171,12 @@ enum Cell {
 }
 
 impl Cell {
-    fn read(row: &SqliteRow, i: usize, col: Col) -> Result<Cell, StoreError> {
+    fn read(row: &rusqlite::Row<'_>, i: usize, col: Col) -> Result<Cell, StoreError> {
         Ok(match col {
-            Int => Cell::Int(row.try_get(i).map_err(backend)?),
-            Text | Json => Cell::Text(row.try_get(i).map_err(backend)?),
+            Int => Cell::Int(row.get(i).map_err(backend)?),
+            Text | Json => Cell::Text(row.get(i).map_err(backend)?),
             Bool => Cell::Bool(
-                row.try_get::<Option<i64>, _>(i)
+                row.get::<_, Option<i64>>(i)
                     .map_err(backend)?
                     .map(|v| v != 0),
             ),
@@ -198,19 +197,16 @@ pub async fn table_counts(url: &DatabaseUrl) -> Result<Vec<TableCount>, StoreErr
     match url {
         DatabaseUrl::Sqlite(path) => {
             let store = SqliteStore::open(path).await?;
-            let mut out = Vec::new();
-            for (table, _) in TABLES {
-                let n: i64 =
-                    sqlx::query_scalar(AssertSqlSafe(format!("SELECT count(*) FROM {table}")))
-                        .fetch_one(store.readers())
-                        .await
-                        .map_err(backend)?;
-                out.push(TableCount {
-                    table,
-                    rows: n.max(0) as u64,
-                });
-            }
-            Ok(out)
+            let conn = store.readers().take()?;
+            TABLES
+                .iter()
+                .map(|(table, _)| {
+                    Ok(TableCount {
+                        table,
+                        rows: sqlite_count(&conn, table)?,
+                    })
+                })
+                .collect()
         }
         DatabaseUrl::Postgres(u) => {
             let store = PgStore::open(u).await?;
@@ -232,6 +228,37 @@ async fn pg_counts(pool: &sqlx::PgPool) -> Result<Vec<TableCount>, StoreError> {
             table,
             rows: n.max(0) as u64,
         });
+    }
+    Ok(out)
+}
+
+fn sqlite_count(conn: &rusqlite::Connection, table: &str) -> Result<u64, StoreError> {
+    let n: i64 = conn
+        .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+        .map_err(backend)?;
+    Ok(n.max(0) as u64)
+}
+
+/// Up to `BATCH` rows of `select` (rowid first, then `cols`) after rowid `after`.
+fn sqlite_batch(
+    conn: &rusqlite::Connection,
+    select: &str,
+    after: i64,
+    cols: &[(&str, Col)],
+) -> Result<Vec<(i64, Vec<Cell>)>, StoreError> {
+    let mut stmt = conn.prepare_cached(select).map_err(backend)?;
+    let mut rows = stmt
+        .query(rusqlite::params![after, BATCH])
+        .map_err(backend)?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next().map_err(backend)? {
+        let rowid: i64 = r.get(0).map_err(backend)?;
+        let cells = cols
+            .iter()
+            .enumerate()
+            .map(|(i, (_, c))| Cell::read(r, i + 1, *c))
+            .collect::<Result<Vec<_>, _>>()?;
+        out.push((rowid, cells));
     }
     Ok(out)
 }
@@ -278,7 +305,8 @@ async fn copy_all(
     }
     // One read transaction: a snapshot, so the counts and the rows agree even if a server
     // still writes to the source (stop it anyway: later writes would not be copied).
-    let mut src = source.readers().begin().await.map_err(backend)?;
+    let src = source.readers().take()?;
+    src.execute_batch("BEGIN").map_err(backend)?;
     let mut expected = Vec::new();
     let mut tx = target.pool().begin().await.map_err(pg_error)?;
     // A team may name as parent a team with a higher id (copied in a later batch): check
@@ -288,11 +316,7 @@ async fn copy_all(
         .await
         .map_err(pg_error)?;
     for (table, cols) in TABLES {
-        let total: i64 = sqlx::query_scalar(AssertSqlSafe(format!("SELECT count(*) FROM {table}")))
-            .fetch_one(&mut *src)
-            .await
-            .map_err(backend)?;
-        let total = total.max(0) as u64;
+        let total = sqlite_count(&src, table)?;
         expected.push(TableCount { table, rows: total });
         progress(CopyProgress {
             table,
@@ -307,14 +331,9 @@ async fn copy_all(
         let mut after = i64::MIN;
         let mut copied = 0u64;
         loop {
-            let rows = sqlx::query(AssertSqlSafe(select.clone()))
-                .bind(after)
-                .bind(BATCH)
-                .fetch_all(&mut *src)
-                .await
-                .map_err(backend)?;
-            let Some(last) = rows.last() else { break };
-            after = last.try_get(0).map_err(backend)?;
+            let rows = sqlite_batch(&src, &select, after, cols)?;
+            let Some((last, _)) = rows.last() else { break };
+            after = *last;
             let mut values = Vec::with_capacity(rows.len());
             let mut n = 0;
             for _ in &rows {
@@ -336,13 +355,14 @@ async fn copy_all(
                 values.join(", ")
             );
             let mut q = sqlx::query(AssertSqlSafe(insert));
-            for row in &rows {
-                for (i, (_, c)) in cols.iter().enumerate() {
-                    q = Cell::read(row, i + 1, *c)?.bind(q);
+            let batch = rows.len() as u64;
+            for (_, cells) in rows {
+                for cell in cells {
+                    q = cell.bind(q);
                 }
             }
             q.execute(&mut *tx).await.map_err(pg_error)?;
-            copied += rows.len() as u64;
+            copied += batch;
             progress(CopyProgress {
                 table,
                 copied,
@@ -359,7 +379,7 @@ async fn copy_all(
         .map_err(pg_error)?;
     }
     tx.commit().await.map_err(pg_error)?;
-    let _ = src.rollback().await;
+    let _ = src.execute_batch("ROLLBACK");
     let got = pg_counts(target.pool()).await?;
     let mismatches: Vec<String> = expected
         .iter()

@@ -2,7 +2,8 @@
 
 use directory::model::LoggedEvent;
 use directory::store::{ActionMatch, AuditQuery, StoreError};
-use sqlx::AssertSqlSafe;
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::{Connection, ToSql, params};
 use time::OffsetDateTime;
 
 use super::SqliteStore;
@@ -11,6 +12,15 @@ use super::rows::{backend, logged_event_from, micros};
 enum Param {
     Int(i64),
     Text(String),
+}
+
+impl ToSql for Param {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(match self {
+            Param::Int(i) => ValueRef::Integer(*i),
+            Param::Text(t) => ValueRef::Text(t.as_bytes()),
+        }))
+    }
 }
 
 /// The WHERE clause of a query and its parameters.
@@ -67,36 +77,34 @@ impl SqliteStore {
         &self,
         q: &AuditQuery,
     ) -> Result<Vec<LoggedEvent>, StoreError> {
-        let (cond, params) = condition(q);
+        let (cond, mut params) = condition(q);
         let order = if q.oldest_first { "ASC" } else { "DESC" };
         let sql = format!(
             "SELECT seq, enterprise_id, action, actor, token_id, request_id, target_type, target_id, target_name, at, data \
              FROM audit_events WHERE {cond} ORDER BY seq {order} LIMIT ?"
         );
-        let mut query = sqlx::query(AssertSqlSafe(sql));
-        for p in params {
-            query = match p {
-                Param::Int(i) => query.bind(i),
-                Param::Text(t) => query.bind(t),
-            };
-        }
-        let rows = query
-            .bind(i64::try_from(q.limit).unwrap_or(i64::MAX))
-            .fetch_all(&self.readers)
+        params.push(Param::Int(i64::try_from(q.limit).unwrap_or(i64::MAX)));
+        self.readers
+            .scan(move |conn| {
+                let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
+                let mut rows = stmt
+                    .query(rusqlite::params_from_iter(params.iter()))
+                    .map_err(backend)?;
+                let mut out = Vec::new();
+                while let Some(r) = rows.next().map_err(backend)? {
+                    out.push(logged_event_from(r)?);
+                }
+                Ok(out)
+            })
             .await
-            .map_err(backend)?;
-        rows.iter().map(logged_event_from).collect()
     }
 }
 
-pub(super) async fn prune_audit(
-    tx: &mut sqlx::SqliteConnection,
-    before: OffsetDateTime,
-) -> Result<u64, StoreError> {
-    let done = sqlx::query("DELETE FROM audit_events WHERE at < ?")
-        .bind(micros(before))
-        .execute(&mut *tx)
-        .await
+pub(super) fn prune_audit(tx: &Connection, before: OffsetDateTime) -> Result<u64, StoreError> {
+    let done = tx
+        .prepare_cached("DELETE FROM audit_events WHERE at < ?")
+        .map_err(backend)?
+        .execute(params![micros(before)])
         .map_err(backend)?;
-    Ok(done.rows_affected())
+    Ok(done as u64)
 }

@@ -10,12 +10,11 @@
 //! case-exactly.
 
 use directory::store::StoreError;
+use rusqlite::ToSql;
+use rusqlite::types::{ToSqlOutput, ValueRef};
 use scim::filter::{AttrPath, CompareOp, Filter};
 use scim::schema::{AttrType, Attribute, ResourceType};
 use serde_json::Value;
-use sqlx::Sqlite;
-use sqlx::query::Query;
-use sqlx::sqlite::SqliteArguments;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -29,16 +28,13 @@ pub(crate) enum Param {
     Real(f64),
 }
 
-impl Param {
-    pub(crate) fn bind<'q>(
-        &self,
-        q: Query<'q, Sqlite, SqliteArguments>,
-    ) -> Query<'q, Sqlite, SqliteArguments> {
-        match self {
-            Param::Text(s) => q.bind(s.clone()),
-            Param::Int(i) => q.bind(*i),
-            Param::Real(f) => q.bind(*f),
-        }
+impl ToSql for Param {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(match self {
+            Param::Text(s) => ValueRef::Text(s.as_bytes()),
+            Param::Int(i) => ValueRef::Integer(*i),
+            Param::Real(f) => ValueRef::Real(*f),
+        }))
     }
 }
 
@@ -115,6 +111,24 @@ enum Elements {
     UserGroups { alias: String, group: String },
     /// A group's members (membership rows joined to users).
     GroupMembers { alias: String, user: String },
+}
+
+/// Whether a resolved filter finds its rows by an equality on a key column (`id`,
+/// `externalId`, a user's `userName`, a group's `displayName`): an index lookup that returns a
+/// few rows, never a scan, so the listing may run on the request's own thread.
+pub(crate) fn selective(filter: &Filter, table: Table) -> bool {
+    match filter {
+        Filter::Compare {
+            path,
+            op: CompareOp::Eq,
+            value: Value::String(_),
+        } if path.urn.is_none() && path.sub.is_none() => matches!(
+            (table, path.name.as_str()),
+            (_, "id" | "externalId") | (Table::Users, "userName") | (Table::Groups, "displayName")
+        ),
+        Filter::And(a, b) => selective(a, table) || selective(b, table),
+        _ => false,
+    }
 }
 
 enum Scope {

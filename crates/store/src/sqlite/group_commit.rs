@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use directory::store::StoreError;
-use sqlx::SqliteConnection;
+use rusqlite::Connection;
 use tokio::sync::{Mutex, OwnedMutexGuard, oneshot};
 
 use super::rows::backend;
@@ -23,7 +23,7 @@ pub(crate) struct Writer {
 }
 
 pub(crate) struct WriterState {
-    pub(crate) conn: SqliteConnection,
+    pub(crate) conn: Connection,
     /// A transaction is open (BEGIN done, COMMIT not yet).
     open: bool,
     /// Writers whose work is in the open transaction, waiting for its COMMIT.
@@ -36,16 +36,12 @@ pub(crate) struct WriteTurn {
     writer: Arc<Writer>,
 }
 
-async fn exec(conn: &mut SqliteConnection, sql: &'static str) -> Result<(), StoreError> {
-    sqlx::raw_sql(sql)
-        .execute(conn)
-        .await
-        .map(|_| ())
-        .map_err(backend)
+fn exec(conn: &Connection, sql: &'static str) -> Result<(), StoreError> {
+    conn.execute_batch(sql).map_err(backend)
 }
 
 impl Writer {
-    pub(crate) fn new(conn: SqliteConnection) -> Arc<Writer> {
+    pub(crate) fn new(conn: Connection) -> Arc<Writer> {
         Arc::new(Writer {
             state: Arc::new(Mutex::new(WriterState {
                 conn,
@@ -62,12 +58,12 @@ impl Writer {
         let mut guard = self.state.clone().lock_owned().await;
         self.waiting.fetch_sub(1, Ordering::SeqCst);
         if !guard.open {
-            exec(&mut guard.conn, "BEGIN IMMEDIATE").await?;
+            exec(&guard.conn, "BEGIN IMMEDIATE")?;
             guard.open = true;
         }
-        if let Err(e) = exec(&mut guard.conn, "SAVEPOINT writer").await {
+        if let Err(e) = exec(&guard.conn, "SAVEPOINT writer") {
             // The batch is unusable (SQLite may have rolled it back): fail everyone in it.
-            finish(&mut guard, false).await;
+            finish(&mut guard, false);
             return Err(e);
         }
         Ok(WriteTurn {
@@ -77,20 +73,21 @@ impl Writer {
     }
 }
 
-/// COMMIT (or ROLLBACK) the open transaction and tell every pending writer how it went.
-async fn finish(state: &mut WriterState, commit: bool) {
+/// COMMIT (or ROLLBACK) the open transaction and tell every pending writer how it went. A
+/// COMMIT waits for the disk (fsync): call it off the async threads.
+fn finish(state: &mut WriterState, commit: bool) {
     let result = if !state.open {
         Ok(())
     } else if commit {
-        match exec(&mut state.conn, "COMMIT").await {
+        match exec(&state.conn, "COMMIT") {
             Ok(()) => Ok(()),
             Err(e) => {
-                let _ = exec(&mut state.conn, "ROLLBACK").await;
+                let _ = exec(&state.conn, "ROLLBACK");
                 Err(e.to_string())
             }
         }
     } else {
-        let _ = exec(&mut state.conn, "ROLLBACK").await;
+        let _ = exec(&state.conn, "ROLLBACK");
         Err("the batch of writes this one was part of was rolled back".to_string())
     };
     state.open = false;
@@ -99,12 +96,20 @@ async fn finish(state: &mut WriterState, commit: bool) {
     }
 }
 
+/// `finish` on the blocking pool, releasing the connection there when it is done.
+async fn finish_off_thread(mut guard: OwnedMutexGuard<WriterState>, commit: bool) {
+    let done = tokio::task::spawn_blocking(move || finish(&mut guard, commit)).await;
+    if let Err(e) = done {
+        tracing::error!(error = %e, "the commit task failed");
+    }
+}
+
 impl WriteTurn {
-    pub(crate) fn conn(&mut self) -> Result<&mut SqliteConnection, StoreError> {
+    pub(crate) fn conn(&self) -> Result<&Connection, StoreError> {
         // The guard is only taken by `commit` and `drop`, which consume the turn.
         self.guard
-            .as_mut()
-            .map(|g| &mut g.conn)
+            .as_ref()
+            .map(|g| &g.conn)
             .ok_or_else(|| StoreError::Backend("write turn used after it ended".into()))
     }
 
@@ -113,16 +118,17 @@ impl WriteTurn {
         let Some(mut guard) = self.guard.take() else {
             return Err(StoreError::Backend("write turn used after it ended".into()));
         };
-        if let Err(e) = exec(&mut guard.conn, "RELEASE writer").await {
-            finish(&mut guard, false).await;
+        if let Err(e) = exec(&guard.conn, "RELEASE writer") {
+            finish(&mut guard, false);
             return Err(e);
         }
         let (tx, rx) = oneshot::channel();
         guard.pending.push(tx);
         if self.writer.waiting.load(Ordering::SeqCst) == 0 || guard.pending.len() >= MAX_BATCH {
-            finish(&mut guard, true).await;
+            finish_off_thread(guard, true).await;
+        } else {
+            drop(guard);
         }
-        drop(guard);
         match rx.await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(StoreError::Backend(format!("commit failed: {e}"))),
@@ -141,24 +147,24 @@ impl Drop for WriteTurn {
         let Some(mut guard) = self.guard.take() else {
             return;
         };
-        let writer = self.writer.clone();
-        let cleanup = async move {
-            let undone = async {
-                exec(&mut guard.conn, "ROLLBACK TO writer").await?;
-                exec(&mut guard.conn, "RELEASE writer").await
-            };
-            let ok = undone.await.is_ok();
-            if !ok || writer.waiting.load(Ordering::SeqCst) == 0 {
-                finish(&mut guard, ok).await;
-            }
-        };
+        let undone = exec(&guard.conn, "ROLLBACK TO writer")
+            .and_then(|()| exec(&guard.conn, "RELEASE writer"));
+        let ok = undone.is_ok();
+        if ok && self.writer.waiting.load(Ordering::SeqCst) > 0 {
+            // The next writer continues the batch and commits it.
+            return;
+        }
+        if guard.pending.is_empty() {
+            // Nothing to make durable: ending the transaction costs no fsync.
+            finish(&mut guard, ok);
+            return;
+        }
         match tokio::runtime::Handle::try_current() {
             Ok(handle) => {
-                handle.spawn(cleanup);
+                handle.spawn(finish_off_thread(guard, ok));
             }
-            Err(_) => {
-                // No runtime (process shutting down): nothing pending can be acknowledged.
-            }
+            // No runtime (the process is shutting down): finish here.
+            Err(_) => finish(&mut guard, ok),
         }
     }
 }

@@ -3,8 +3,10 @@
 //! `synchronous=FULL` so an acknowledged write is on disk.
 
 mod audit;
+mod db;
 mod filter_sql;
 mod group_commit;
+mod listing;
 mod listing_cache;
 mod order;
 mod orgs;
@@ -14,9 +16,7 @@ mod seats;
 mod tx;
 
 use std::path::Path;
-use std::str::FromStr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use directory::model::{
@@ -25,16 +25,13 @@ use directory::model::{
 };
 use directory::rate_limit::{LocalBuckets, Quota, RateLimit};
 use directory::store::{AuditQuery, ListQuery, Slice, Store, StoreError, Tx};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
-use sqlx::{AssertSqlSafe, Connection, Row, SqliteConnection};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::migrations;
-use filter_sql::{Table, compile};
+use db::Readers;
+use filter_sql::Table;
 use group_commit::Writer;
 use listing_cache::ListingCache;
-use order::Order;
 use rows::{backend, enterprise_from, group_from, token_from, user_from};
 
 const ENTERPRISE_COLUMNS: &str = "id, slug, short_code, profile, created";
@@ -46,7 +43,7 @@ pub(crate) const GROUP_COLUMNS: &str =
 
 pub struct SqliteStore {
     writer: Arc<Writer>,
-    readers: SqlitePool,
+    readers: Arc<Readers>,
     /// Totals and page starts of unfiltered listings (see `listing_cache`).
     listings: Arc<ListingCache>,
     /// Rate-limit buckets in this process's memory: one process owns an SQLite file (replicas
@@ -63,169 +60,89 @@ impl SqliteStore {
                 StoreError::Backend(format!("cannot create {}: {e}", dir.display()))
             })?;
         }
-        let options = SqliteConnectOptions::from_str("sqlite://")
-            .map_err(backend)?
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
-        let mut conn = SqliteConnection::connect_with(&options)
-            .await
-            .map_err(|e| StoreError::Backend(format!("cannot open {}: {e}", path.display())))?;
-        migrate(&mut conn).await?;
-        let writer = Writer::new(conn);
-        let readers = SqlitePoolOptions::new()
-            .max_connections(8)
-            .acquire_timeout(Duration::from_secs(60))
-            .connect_with(options.read_only(true))
-            .await
-            .map_err(backend)?;
+        let owned = path.to_path_buf();
+        let conn = tokio::task::spawn_blocking(move || {
+            let mut conn = db::open_writer(&owned)?;
+            migrate(&mut conn)?;
+            Ok::<_, StoreError>(conn)
+        })
+        .await
+        .map_err(backend)??;
         Ok(SqliteStore {
-            writer,
-            readers,
+            writer: Writer::new(conn),
+            readers: Readers::new(path),
             buckets: LocalBuckets::default(),
             listings: Arc::new(ListingCache::default()),
         })
     }
 
-    /// The read-only pool, for copying this database elsewhere (`crate::copy`).
-    pub(crate) fn readers(&self) -> &SqlitePool {
+    /// The read connections, for copying this database elsewhere (`crate::copy`).
+    pub(crate) fn readers(&self) -> &Arc<Readers> {
         &self.readers
-    }
-
-    async fn list<T>(
-        &self,
-        table: Table,
-        enterprise_id: i64,
-        query: &ListQuery<'_>,
-        columns: &str,
-        from_row: fn(&sqlx::sqlite::SqliteRow) -> Result<T, StoreError>,
-    ) -> Result<Page<T>, StoreError> {
-        let (condition, params) = match query.filter {
-            Some(f) => compile(f, table, query.resource_type)?,
-            None => ("1".to_string(), Vec::new()),
-        };
-        let name = table.name();
-        let key = (enterprise_id, table);
-        // An unfiltered listing in creation order (how IdPs import) can use what the listing
-        // cache remembers: its total, and where the page starts.
-        let whole = query.filter.is_none();
-        let plain = whole && query.sort.is_none() && query.after.is_none();
-        let before = self.listings.activity(key);
-        let total = match whole.then(|| self.listings.total(key)).flatten() {
-            Some(total) => total,
-            None => {
-                let count_sql = format!(
-                    "SELECT count(*) FROM {name} WHERE enterprise_id = ? AND ({condition})"
-                );
-                let mut count = sqlx::query(AssertSqlSafe(count_sql)).bind(enterprise_id);
-                for p in &params {
-                    count = p.bind(count);
-                }
-                let total: i64 = count
-                    .fetch_one(&self.readers)
-                    .await
-                    .map_err(backend)?
-                    .try_get(0)
-                    .map_err(backend)?;
-                let total = u64::try_from(total).unwrap_or(0);
-                if whole {
-                    self.listings.remember_total(key, before, total);
-                }
-                total
-            }
-        };
-        if query.count == 0 {
-            return Ok(Page {
-                total,
-                items: Vec::new(),
-                next: None,
-            });
-        }
-        let order = Order::new(query, table)?;
-        let anchor = if plain && query.start_index > 1 {
-            self.listings.anchor(key, query.start_index)
-        } else {
-            None
-        };
-        let (after_sql, after_params) = match anchor {
-            Some(seq) => ("seq > ?".to_string(), vec![filter_sql::Param::Int(seq)]),
-            None => order.after(query.after),
-        };
-        let sql = format!(
-            "SELECT {columns}, seq AS list_seq, {key_json} AS list_key FROM {name} \
-             WHERE enterprise_id = ? AND ({condition}) AND {after_sql} ORDER BY {order_by} LIMIT ? OFFSET ?",
-            key_json = order.key_json(),
-            order_by = order.order_by(),
-        );
-        let mut q = sqlx::query(AssertSqlSafe(sql)).bind(enterprise_id);
-        for p in params.iter().chain(after_params.iter()) {
-            q = p.bind(q);
-        }
-        let offset = if query.after.is_some() || anchor.is_some() {
-            0
-        } else {
-            query.start_index.saturating_sub(1)
-        };
-        let offset = i64::try_from(offset).unwrap_or(i64::MAX);
-        // One more row than asked tells whether a next page exists.
-        let limit = i64::try_from(query.count.saturating_add(1)).unwrap_or(i64::MAX);
-        let mut rows = q
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(&self.readers)
-            .await
-            .map_err(backend)?;
-        let more = rows.len() as u64 > query.count;
-        rows.truncate(usize::try_from(query.count).unwrap_or(usize::MAX));
-        let next = match (more, rows.last()) {
-            (true, Some(last)) => Some(order.position(last)?),
-            _ => None,
-        };
-        if plain && let Some(last) = rows.last() {
-            let seq: i64 = last.try_get("list_seq").map_err(backend)?;
-            let following = query.start_index.max(1) + rows.len() as u64;
-            self.listings.remember_anchor(key, following, before, seq);
-        }
-        let items = rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?;
-        Ok(Page { total, items, next })
     }
 }
 
 /// Apply the migrations not yet applied, each with its `schema_migrations` row.
-async fn migrate(conn: &mut SqliteConnection) -> Result<(), StoreError> {
-    sqlx::query("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at INTEGER NOT NULL)")
-        .execute(&mut *conn)
-        .await
+fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    conn.execute_batch("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at INTEGER NOT NULL)")
         .map_err(backend)?;
     for (version, description, sql) in migrations::SQLITE {
-        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(backend)?;
-        let done: Option<i64> =
-            sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = ?")
-                .bind(version)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(backend)?;
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(backend)?;
+        let done: Option<i64> = tx
+            .query_row(
+                "SELECT version FROM schema_migrations WHERE version = ?",
+                params![version],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(backend)?;
         if done.is_some() {
             continue;
         }
-        sqlx::raw_sql(AssertSqlSafe(*sql))
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| {
-                StoreError::Backend(format!("migration {version} ({description}) failed: {e}"))
-            })?;
-        sqlx::query("INSERT INTO schema_migrations (version, description, applied_at) VALUES (?, ?, strftime('%s','now'))")
-            .bind(version)
-            .bind(description)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
-        tx.commit().await.map_err(backend)?;
+        tx.execute_batch(sql).map_err(|e| {
+            StoreError::Backend(format!("migration {version} ({description}) failed: {e}"))
+        })?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version, description, applied_at) VALUES (?, ?, strftime('%s','now'))",
+            params![version, description],
+        )
+        .map_err(backend)?;
+        tx.commit().map_err(backend)?;
     }
     Ok(())
+}
+
+/// The records `sql` finds, decoded by `from_row`.
+fn rows_of<T>(
+    conn: &Connection,
+    sql: &str,
+    args: impl rusqlite::Params,
+    from_row: fn(&rusqlite::Row<'_>) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql).map_err(backend)?;
+    let mut rows = stmt.query(args).map_err(backend)?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next().map_err(backend)? {
+        out.push(from_row(r)?);
+    }
+    Ok(out)
+}
+
+/// The record `sql` finds, if any.
+fn row_of<T>(
+    conn: &Connection,
+    sql: &str,
+    args: impl rusqlite::Params,
+    from_row: fn(&rusqlite::Row<'_>) -> Result<T, StoreError>,
+) -> Result<Option<T>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql).map_err(backend)?;
+    let mut rows = stmt.query(args).map_err(backend)?;
+    match rows.next().map_err(backend)? {
+        Some(r) => Ok(Some(from_row(r)?)),
+        None => Ok(None),
+    }
 }
 
 #[async_trait]
@@ -242,64 +159,60 @@ impl Store for SqliteStore {
     }
 
     async fn enterprise_by_slug(&self, slug: &str) -> Result<Option<Enterprise>, StoreError> {
-        let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {ENTERPRISE_COLUMNS} FROM enterprises WHERE slug = ?"
-        )))
-        .bind(slug)
-        .fetch_optional(&self.readers)
-        .await
-        .map_err(backend)?;
-        row.as_ref().map(enterprise_from).transpose()
+        self.readers.run(|c| {
+            row_of(
+                c,
+                &format!("SELECT {ENTERPRISE_COLUMNS} FROM enterprises WHERE slug = ?"),
+                params![slug],
+                enterprise_from,
+            )
+        })
     }
 
     async fn enterprises(&self) -> Result<Vec<Enterprise>, StoreError> {
-        let rows = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {ENTERPRISE_COLUMNS} FROM enterprises ORDER BY id"
-        )))
-        .fetch_all(&self.readers)
-        .await
-        .map_err(backend)?;
-        rows.iter().map(enterprise_from).collect()
+        self.readers.run(|c| {
+            rows_of(
+                c,
+                &format!("SELECT {ENTERPRISE_COLUMNS} FROM enterprises ORDER BY id"),
+                [],
+                enterprise_from,
+            )
+        })
     }
 
     async fn token_by_hash(&self, hash: &str) -> Result<Option<(Token, Enterprise)>, StoreError> {
-        let row = sqlx::query(
-            "SELECT t.id, t.enterprise_id, t.owner, t.scopes, t.created, t.expires_at, t.revoked_at, t.last_used_at, \
-             e.id AS e_id, e.slug, e.short_code, e.profile, e.created AS e_created \
-             FROM tokens t JOIN enterprises e ON e.id = t.enterprise_id WHERE t.secret_hash = ?",
-        )
-        .bind(hash)
-        .fetch_optional(&self.readers)
-        .await
-        .map_err(backend)?;
-        match row {
-            None => Ok(None),
-            Some(r) => Ok(Some((token_from(&r)?, rows::enterprise_from_prefixed(&r)?))),
-        }
+        self.readers.run(|c| {
+            row_of(
+                c,
+                "SELECT t.id, t.enterprise_id, t.owner, t.scopes, t.created, t.expires_at, t.revoked_at, t.last_used_at, \
+                 e.id AS e_id, e.slug, e.short_code, e.profile, e.created AS e_created \
+                 FROM tokens t JOIN enterprises e ON e.id = t.enterprise_id WHERE t.secret_hash = ?",
+                params![hash],
+                |r| Ok((token_from(r)?, rows::enterprise_from_prefixed(r)?)),
+            )
+        })
     }
 
     async fn tokens(&self, enterprise_id: Option<i64>) -> Result<Vec<Token>, StoreError> {
-        let rows = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {TOKEN_COLUMNS} FROM tokens WHERE ? IS NULL OR enterprise_id = ? ORDER BY created, id"
-        )))
-        .bind(enterprise_id)
-        .bind(enterprise_id)
-        .fetch_all(&self.readers)
-        .await
-        .map_err(backend)?;
-        rows.iter().map(token_from).collect()
+        self.readers.run(|c| {
+            rows_of(
+                c,
+                &format!("SELECT {TOKEN_COLUMNS} FROM tokens WHERE ? IS NULL OR enterprise_id = ? ORDER BY created, id"),
+                params![enterprise_id, enterprise_id],
+                token_from,
+            )
+        })
     }
 
     async fn user(&self, enterprise_id: i64, id: &str) -> Result<Option<ManagedUser>, StoreError> {
-        let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {USER_COLUMNS} FROM users WHERE enterprise_id = ? AND id = ?"
-        )))
-        .bind(enterprise_id)
-        .bind(id)
-        .fetch_optional(&self.readers)
-        .await
-        .map_err(backend)?;
-        row.as_ref().map(user_from).transpose()
+        self.readers.run(|c| {
+            row_of(
+                c,
+                &format!("SELECT {USER_COLUMNS} FROM users WHERE enterprise_id = ? AND id = ?"),
+                params![enterprise_id, id],
+                user_from,
+            )
+        })
     }
 
     async fn users(
@@ -316,38 +229,43 @@ impl Store for SqliteStore {
         enterprise_id: i64,
         user_ids: &[String],
     ) -> Result<Vec<Membership>, StoreError> {
-        let mut out = Vec::new();
-        for chunk in user_ids.chunks(500) {
-            let marks = vec!["?"; chunk.len()].join(",");
-            let mut q = sqlx::query(AssertSqlSafe(format!(
-                "SELECT gm.user_id, g.id, g.display_name FROM group_members gm JOIN groups g ON g.id = gm.group_id \
-                 WHERE g.enterprise_id = ? AND gm.user_id IN ({marks}) ORDER BY g.seq"
-            )))
-            .bind(enterprise_id);
-            for id in chunk {
-                q = q.bind(id);
+        // The groups of one page of users: bounded by the page, read here.
+        self.readers.run(|c| {
+            let mut out = Vec::new();
+            for chunk in user_ids.chunks(500) {
+                let sql = format!(
+                    "SELECT gm.user_id, g.id, g.display_name FROM group_members gm JOIN groups g ON g.id = gm.group_id \
+                     WHERE g.enterprise_id = ? AND gm.user_id IN ({}) ORDER BY g.seq",
+                    db::placeholders(chunk.len())
+                );
+                let args = std::iter::once(&enterprise_id as &dyn rusqlite::ToSql)
+                    .chain(chunk.iter().map(|id| id as &dyn rusqlite::ToSql));
+                out.extend(rows_of(
+                    c,
+                    &sql,
+                    rusqlite::params_from_iter(args),
+                    |r| {
+                        Ok(Membership {
+                            user_id: r.get(0).map_err(backend)?,
+                            group_id: r.get(1).map_err(backend)?,
+                            group_display: r.get(2).map_err(backend)?,
+                        })
+                    },
+                )?);
             }
-            for r in q.fetch_all(&self.readers).await.map_err(backend)? {
-                out.push(Membership {
-                    user_id: r.try_get(0).map_err(backend)?,
-                    group_id: r.try_get(1).map_err(backend)?,
-                    group_display: r.try_get(2).map_err(backend)?,
-                });
-            }
-        }
-        Ok(out)
+            Ok(out)
+        })
     }
 
     async fn group(&self, enterprise_id: i64, id: &str) -> Result<Option<IdpGroup>, StoreError> {
-        let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {GROUP_COLUMNS} FROM groups WHERE enterprise_id = ? AND id = ?"
-        )))
-        .bind(enterprise_id)
-        .bind(id)
-        .fetch_optional(&self.readers)
-        .await
-        .map_err(backend)?;
-        row.as_ref().map(group_from).transpose()
+        self.readers.run(|c| {
+            row_of(
+                c,
+                &format!("SELECT {GROUP_COLUMNS} FROM groups WHERE enterprise_id = ? AND id = ?"),
+                params![enterprise_id, id],
+                group_from,
+            )
+        })
     }
 
     async fn groups(
@@ -366,46 +284,48 @@ impl Store for SqliteStore {
     }
 
     async fn members(&self, group_id: &str) -> Result<Vec<Member>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT gm.user_id, COALESCE(u.display_name, u.user_name) FROM group_members gm \
-             JOIN users u ON u.id = gm.user_id WHERE gm.group_id = ? ORDER BY gm.seq",
-        )
-        .bind(group_id)
-        .fetch_all(&self.readers)
-        .await
-        .map_err(backend)?;
-        rows.iter()
-            .map(|r| {
-                Ok(Member {
-                    user_id: r.try_get(0).map_err(backend)?,
-                    display: r.try_get(1).map_err(backend)?,
-                })
+        // A group may have a hundred thousand members: on the blocking pool.
+        let group_id = group_id.to_string();
+        self.readers
+            .scan(move |c| {
+                rows_of(
+                    c,
+                    "SELECT gm.user_id, COALESCE(u.display_name, u.user_name) FROM group_members gm \
+                     JOIN users u ON u.id = gm.user_id WHERE gm.group_id = ? ORDER BY gm.seq",
+                    params![group_id],
+                    |r| {
+                        Ok(Member {
+                            user_id: r.get(0).map_err(backend)?,
+                            display: r.get(1).map_err(backend)?,
+                        })
+                    },
+                )
             })
-            .collect()
+            .await
     }
 
     async fn organization_by_login(&self, login: &str) -> Result<Option<Organization>, StoreError> {
-        self.read_organization_by_login(login).await
+        self.read_organization_by_login(login)
     }
 
     async fn organizations(&self, enterprise_id: i64) -> Result<Vec<Organization>, StoreError> {
-        self.read_organizations(enterprise_id).await
+        self.read_organizations(enterprise_id)
     }
 
     async fn teams(&self, org_id: i64) -> Result<Vec<Team>, StoreError> {
-        self.read_teams(org_id).await
+        self.read_teams(org_id)
     }
 
     async fn team_by_slug(&self, org_id: i64, slug: &str) -> Result<Option<Team>, StoreError> {
-        self.read_team_by_slug(org_id, slug).await
+        self.read_team_by_slug(org_id, slug)
     }
 
     async fn team(&self, id: i64) -> Result<Option<Team>, StoreError> {
-        self.read_team(id).await
+        self.read_team(id)
     }
 
     async fn linked_teams(&self, group_id: &str) -> Result<Vec<Team>, StoreError> {
-        self.read_linked_teams(group_id).await
+        self.read_linked_teams(group_id)
     }
 
     async fn group_users(&self, group_id: &str) -> Result<Vec<ManagedUser>, StoreError> {

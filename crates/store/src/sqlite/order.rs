@@ -3,12 +3,11 @@
 //! the next page starts right after the last row served, whatever was added or removed since.
 
 use directory::store::{ListQuery, Position, StoreError};
+use rusqlite::Row;
 use serde_json::Value;
-use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
 
 use super::filter_sql::{Param, Table, sort_expression};
-use super::rows::backend;
+use super::rows::{backend, get};
 
 pub(crate) struct Order {
     /// The sort expression and whether it is descending.
@@ -78,12 +77,12 @@ impl Order {
     }
 
     /// The position of a row fetched with `list_seq` and `list_key` columns.
-    pub(crate) fn position(&self, row: &SqliteRow) -> Result<Position, StoreError> {
-        let seq: i64 = row.try_get("list_seq").map_err(backend)?;
+    pub(crate) fn position(&self, row: &Row<'_>) -> Result<Position, StoreError> {
+        let seq: i64 = get(row, "list_seq")?;
         let key = match &self.key {
             None => None,
             Some(_) => {
-                let text: String = row.try_get("list_key").map_err(backend)?;
+                let text: String = get(row, "list_key")?;
                 Some(serde_json::from_str(&text).map_err(backend)?)
             }
         };

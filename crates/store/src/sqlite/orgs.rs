@@ -2,9 +2,10 @@
 
 use directory::model::{ManagedUser, Organization, Team};
 use directory::store::{Slice, StoreError};
-use sqlx::AssertSqlSafe;
+use rusqlite::{Connection, params};
 
-use super::rows::{backend, organization_from, team_from, user_from};
+use super::orgs_tx::{team_where, teams_where};
+use super::rows::{backend, organization_from, user_from};
 use super::{SqliteStore, USER_COLUMNS};
 
 pub(crate) const ORG_COLUMNS: &str = "id, enterprise_id, login, created";
@@ -27,98 +28,114 @@ fn user_columns_of_u() -> String {
         .join(", ")
 }
 
+/// The organizations `sql` (selecting `ORG_COLUMNS`) finds.
+fn organizations_where(
+    conn: &Connection,
+    sql: &str,
+    args: impl rusqlite::Params,
+) -> Result<Vec<Organization>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql).map_err(backend)?;
+    let mut rows = stmt.query(args).map_err(backend)?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next().map_err(backend)? {
+        out.push(organization_from(r)?);
+    }
+    Ok(out)
+}
+
+/// The users `sql` (selecting `u.` user columns) finds.
+pub(super) fn users_where(
+    conn: &Connection,
+    sql: &str,
+    args: impl rusqlite::Params,
+) -> Result<Vec<ManagedUser>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql).map_err(backend)?;
+    let mut rows = stmt.query(args).map_err(backend)?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next().map_err(backend)? {
+        out.push(user_from(r)?);
+    }
+    Ok(out)
+}
+
 impl SqliteStore {
-    pub(super) async fn read_organization_by_login(
+    pub(super) fn read_organization_by_login(
         &self,
         login: &str,
     ) -> Result<Option<Organization>, StoreError> {
-        let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {ORG_COLUMNS} FROM organizations WHERE login_lc = ?"
-        )))
-        .bind(login.to_lowercase())
-        .fetch_optional(&self.readers)
-        .await
-        .map_err(backend)?;
-        row.as_ref().map(organization_from).transpose()
+        self.readers.run(|c| {
+            Ok(organizations_where(
+                c,
+                &format!("SELECT {ORG_COLUMNS} FROM organizations WHERE login_lc = ?"),
+                params![login.to_lowercase()],
+            )?
+            .into_iter()
+            .next())
+        })
     }
 
-    pub(super) async fn read_organizations(
+    pub(super) fn read_organizations(
         &self,
         enterprise_id: i64,
     ) -> Result<Vec<Organization>, StoreError> {
-        let rows = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {ORG_COLUMNS} FROM organizations WHERE enterprise_id = ? ORDER BY id"
-        )))
-        .bind(enterprise_id)
-        .fetch_all(&self.readers)
-        .await
-        .map_err(backend)?;
-        rows.iter().map(organization_from).collect()
+        self.readers.run(|c| {
+            organizations_where(
+                c,
+                &format!(
+                    "SELECT {ORG_COLUMNS} FROM organizations WHERE enterprise_id = ? ORDER BY id"
+                ),
+                params![enterprise_id],
+            )
+        })
     }
 
-    pub(super) async fn read_teams(&self, org_id: i64) -> Result<Vec<Team>, StoreError> {
-        let rows = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {TEAM_COLUMNS} FROM teams WHERE org_id = ? ORDER BY id"
-        )))
-        .bind(org_id)
-        .fetch_all(&self.readers)
-        .await
-        .map_err(backend)?;
-        rows.iter().map(team_from).collect()
+    pub(super) fn read_teams(&self, org_id: i64) -> Result<Vec<Team>, StoreError> {
+        self.readers.run(|c| {
+            teams_where(
+                c,
+                &format!("SELECT {TEAM_COLUMNS} FROM teams WHERE org_id = ? ORDER BY id"),
+                params![org_id],
+            )
+        })
     }
 
-    pub(super) async fn read_team_by_slug(
+    pub(super) fn read_team_by_slug(
         &self,
         org_id: i64,
         slug: &str,
     ) -> Result<Option<Team>, StoreError> {
-        let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {TEAM_COLUMNS} FROM teams WHERE org_id = ? AND slug = ?"
-        )))
-        .bind(org_id)
-        .bind(slug.to_lowercase())
-        .fetch_optional(&self.readers)
-        .await
-        .map_err(backend)?;
-        row.as_ref().map(team_from).transpose()
+        self.readers
+            .run(|c| super::orgs_tx::team_by_slug(c, org_id, slug))
     }
 
-    pub(super) async fn read_team(&self, id: i64) -> Result<Option<Team>, StoreError> {
-        let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {TEAM_COLUMNS} FROM teams WHERE id = ?"
-        )))
-        .bind(id)
-        .fetch_optional(&self.readers)
-        .await
-        .map_err(backend)?;
-        row.as_ref().map(team_from).transpose()
+    pub(super) fn read_team(&self, id: i64) -> Result<Option<Team>, StoreError> {
+        self.readers.run(|c| {
+            team_where(
+                c,
+                &format!("SELECT {TEAM_COLUMNS} FROM teams WHERE id = ?"),
+                params![id],
+            )
+        })
     }
 
-    pub(super) async fn read_linked_teams(&self, group_id: &str) -> Result<Vec<Team>, StoreError> {
-        let rows = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {TEAM_COLUMNS} FROM teams WHERE group_id = ? ORDER BY id"
-        )))
-        .bind(group_id)
-        .fetch_all(&self.readers)
-        .await
-        .map_err(backend)?;
-        rows.iter().map(team_from).collect()
+    pub(super) fn read_linked_teams(&self, group_id: &str) -> Result<Vec<Team>, StoreError> {
+        self.readers
+            .run(|c| super::orgs_tx::linked_teams(c, group_id))
     }
 
     pub(super) async fn read_group_users(
         &self,
         group_id: &str,
     ) -> Result<Vec<ManagedUser>, StoreError> {
-        let rows = sqlx::query(AssertSqlSafe(format!(
+        let sql = format!(
             "SELECT {} FROM group_members gm JOIN users u ON u.id = gm.user_id \
              WHERE gm.group_id = ? ORDER BY gm.seq",
             user_columns_of_u()
-        )))
-        .bind(group_id)
-        .fetch_all(&self.readers)
-        .await
-        .map_err(backend)?;
-        rows.iter().map(user_from).collect()
+        );
+        let group_id = group_id.to_string();
+        self.readers
+            .scan(move |c| users_where(c, &sql, params![group_id]))
+            .await
     }
 
     pub(super) async fn read_team_users(
@@ -127,18 +144,14 @@ impl SqliteStore {
         slice: Slice,
     ) -> Result<Vec<ManagedUser>, StoreError> {
         let (limit, offset) = limit_offset(slice);
-        let rows = sqlx::query(AssertSqlSafe(format!(
+        let sql = format!(
             "SELECT {} FROM team_members tm JOIN users u ON u.id = tm.user_id \
              WHERE tm.team_id = ? ORDER BY u.handle_lc LIMIT ? OFFSET ?",
             user_columns_of_u()
-        )))
-        .bind(team_id)
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(&self.readers)
-        .await
-        .map_err(backend)?;
-        rows.iter().map(user_from).collect()
+        );
+        self.readers
+            .scan(move |c| users_where(c, &sql, params![team_id, limit, offset]))
+            .await
     }
 
     pub(super) async fn read_org_users(
@@ -147,17 +160,13 @@ impl SqliteStore {
         slice: Slice,
     ) -> Result<Vec<ManagedUser>, StoreError> {
         let (limit, offset) = limit_offset(slice);
-        let rows = sqlx::query(AssertSqlSafe(format!(
+        let sql = format!(
             "SELECT {} FROM org_members om JOIN users u ON u.id = om.user_id \
              WHERE om.org_id = ? ORDER BY u.handle_lc LIMIT ? OFFSET ?",
             user_columns_of_u()
-        )))
-        .bind(org_id)
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(&self.readers)
-        .await
-        .map_err(backend)?;
-        rows.iter().map(user_from).collect()
+        );
+        self.readers
+            .scan(move |c| users_where(c, &sql, params![org_id, limit, offset]))
+            .await
     }
 }

@@ -2,34 +2,29 @@
 
 use directory::model::{NewTeam, Organization, SeatChange, Team};
 use directory::store::StoreError;
-use sqlx::{AssertSqlSafe, Row};
+use rusqlite::{Connection, OptionalExtension, params};
 use time::OffsetDateTime;
 
+use super::db::write_error;
 use super::orgs::TEAM_COLUMNS;
 use super::rows::{backend, micros, team_from};
-use super::tx::write_error;
 
-/// The write connection, inside the caller's savepoint.
-type Tx = sqlx::SqliteConnection;
-
-pub(super) async fn insert_organization(
-    tx: &mut Tx,
+pub(super) fn insert_organization(
+    tx: &Connection,
     enterprise_id: i64,
     login: &str,
     at: OffsetDateTime,
 ) -> Result<Organization, StoreError> {
-    let id: i64 = sqlx::query(
-        "INSERT INTO organizations (enterprise_id, login, login_lc, created) VALUES (?, ?, ?, ?) RETURNING id",
-    )
-    .bind(enterprise_id)
-    .bind(login)
-    .bind(login.to_lowercase())
-    .bind(micros(at))
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(write_error)?
-    .try_get(0)
-    .map_err(backend)?;
+    let id: i64 = tx
+        .prepare_cached(
+            "INSERT INTO organizations (enterprise_id, login, login_lc, created) VALUES (?, ?, ?, ?) RETURNING id",
+        )
+        .map_err(backend)?
+        .query_row(
+            params![enterprise_id, login, login.to_lowercase(), micros(at)],
+            |r| r.get(0),
+        )
+        .map_err(write_error)?;
     Ok(Organization {
         id,
         enterprise_id,
@@ -38,24 +33,27 @@ pub(super) async fn insert_organization(
     })
 }
 
-pub(super) async fn insert_team(tx: &mut Tx, t: &NewTeam) -> Result<Team, StoreError> {
-    let id: i64 = sqlx::query(
-        "INSERT INTO teams (org_id, name, slug, description, privacy, parent_id, group_id, created, updated) \
-         VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?) RETURNING id",
-    )
-    .bind(t.org_id)
-    .bind(&t.name)
-    .bind(&t.slug)
-    .bind(&t.description)
-    .bind(t.privacy.as_str())
-    .bind(t.parent_id)
-    .bind(micros(t.created))
-    .bind(micros(t.created))
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(write_error)?
-    .try_get(0)
-    .map_err(backend)?;
+pub(super) fn insert_team(tx: &Connection, t: &NewTeam) -> Result<Team, StoreError> {
+    let id: i64 = tx
+        .prepare_cached(
+            "INSERT INTO teams (org_id, name, slug, description, privacy, parent_id, group_id, created, updated) \
+             VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?) RETURNING id",
+        )
+        .map_err(backend)?
+        .query_row(
+            params![
+                t.org_id,
+                t.name,
+                t.slug,
+                t.description,
+                t.privacy.as_str(),
+                t.parent_id,
+                micros(t.created),
+                micros(t.created)
+            ],
+            |r| r.get(0),
+        )
+        .map_err(write_error)?;
     Ok(Team {
         id,
         org_id: t.org_id,
@@ -70,110 +68,125 @@ pub(super) async fn insert_team(tx: &mut Tx, t: &NewTeam) -> Result<Team, StoreE
     })
 }
 
-pub(super) async fn team(tx: &mut Tx, id: i64) -> Result<Option<Team>, StoreError> {
-    let row = sqlx::query(AssertSqlSafe(format!(
-        "SELECT {TEAM_COLUMNS} FROM teams WHERE id = ?"
-    )))
-    .bind(id)
-    .fetch_optional(&mut *tx)
-    .await
-    .map_err(backend)?;
-    row.as_ref().map(team_from).transpose()
+/// The teams `sql` (selecting `TEAM_COLUMNS`) finds.
+pub(super) fn teams_where(
+    conn: &Connection,
+    sql: &str,
+    args: impl rusqlite::Params,
+) -> Result<Vec<Team>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql).map_err(backend)?;
+    let mut rows = stmt.query(args).map_err(backend)?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next().map_err(backend)? {
+        out.push(team_from(r)?);
+    }
+    Ok(out)
 }
 
-pub(super) async fn team_by_slug(
-    tx: &mut Tx,
+/// The team `sql` (selecting `TEAM_COLUMNS`) finds, if any.
+pub(super) fn team_where(
+    conn: &Connection,
+    sql: &str,
+    args: impl rusqlite::Params,
+) -> Result<Option<Team>, StoreError> {
+    conn.prepare_cached(sql)
+        .map_err(backend)?
+        .query_row(args, |r| Ok(team_from(r)))
+        .optional()
+        .map_err(backend)?
+        .transpose()
+}
+
+pub(super) fn team(tx: &Connection, id: i64) -> Result<Option<Team>, StoreError> {
+    team_where(
+        tx,
+        &format!("SELECT {TEAM_COLUMNS} FROM teams WHERE id = ?"),
+        params![id],
+    )
+}
+
+pub(super) fn team_by_slug(
+    tx: &Connection,
     org_id: i64,
     slug: &str,
 ) -> Result<Option<Team>, StoreError> {
-    let row = sqlx::query(AssertSqlSafe(format!(
-        "SELECT {TEAM_COLUMNS} FROM teams WHERE org_id = ? AND slug = ?"
-    )))
-    .bind(org_id)
-    .bind(slug.to_lowercase())
-    .fetch_optional(&mut *tx)
-    .await
-    .map_err(backend)?;
-    row.as_ref().map(team_from).transpose()
+    team_where(
+        tx,
+        &format!("SELECT {TEAM_COLUMNS} FROM teams WHERE org_id = ? AND slug = ?"),
+        params![org_id, slug.to_lowercase()],
+    )
 }
 
-pub(super) async fn has_child_teams(tx: &mut Tx, team_id: i64) -> Result<bool, StoreError> {
-    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM teams WHERE parent_id = ?")
-        .bind(team_id)
-        .fetch_one(&mut *tx)
-        .await
+pub(super) fn has_child_teams(tx: &Connection, team_id: i64) -> Result<bool, StoreError> {
+    let n: i64 = tx
+        .prepare_cached("SELECT count(*) FROM teams WHERE parent_id = ?")
+        .map_err(backend)?
+        .query_row(params![team_id], |r| r.get(0))
         .map_err(backend)?;
     Ok(n > 0)
 }
 
-pub(super) async fn update_team(tx: &mut Tx, t: &Team) -> Result<(), StoreError> {
-    sqlx::query(
+pub(super) fn update_team(tx: &Connection, t: &Team) -> Result<(), StoreError> {
+    tx.prepare_cached(
         "UPDATE teams SET description = ?, privacy = ?, parent_id = ?, updated = ? WHERE id = ?",
     )
-    .bind(&t.description)
-    .bind(t.privacy.as_str())
-    .bind(t.parent_id)
-    .bind(micros(t.updated))
-    .bind(t.id)
-    .execute(&mut *tx)
-    .await
+    .map_err(backend)?
+    .execute(params![
+        t.description,
+        t.privacy.as_str(),
+        t.parent_id,
+        micros(t.updated),
+        t.id
+    ])
     .map_err(backend)?;
     Ok(())
 }
 
-pub(super) async fn set_team_group(
-    tx: &mut Tx,
+pub(super) fn set_team_group(
+    tx: &Connection,
     team_id: i64,
     group_id: Option<&str>,
     at: OffsetDateTime,
 ) -> Result<(), StoreError> {
-    sqlx::query("UPDATE teams SET group_id = ?, updated = ? WHERE id = ?")
-        .bind(group_id)
-        .bind(micros(at))
-        .bind(team_id)
-        .execute(&mut *tx)
-        .await
+    tx.prepare_cached("UPDATE teams SET group_id = ?, updated = ? WHERE id = ?")
+        .map_err(backend)?
+        .execute(params![group_id, micros(at), team_id])
         .map_err(backend)?;
     Ok(())
 }
 
-pub(super) async fn linked_teams(tx: &mut Tx, group_id: &str) -> Result<Vec<Team>, StoreError> {
-    let rows = sqlx::query(AssertSqlSafe(format!(
-        "SELECT {TEAM_COLUMNS} FROM teams WHERE group_id = ? ORDER BY id"
-    )))
-    .bind(group_id)
-    .fetch_all(&mut *tx)
-    .await
-    .map_err(backend)?;
-    rows.iter().map(team_from).collect()
+pub(super) fn linked_teams(tx: &Connection, group_id: &str) -> Result<Vec<Team>, StoreError> {
+    teams_where(
+        tx,
+        &format!("SELECT {TEAM_COLUMNS} FROM teams WHERE group_id = ? ORDER BY id"),
+        params![group_id],
+    )
 }
 
-pub(super) async fn delete_team(tx: &mut Tx, team_id: i64) -> Result<Vec<SeatChange>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT tm.user_id, u.handle FROM team_members tm LEFT JOIN users u ON u.id = tm.user_id \
-         WHERE tm.team_id = ? ORDER BY u.handle_lc",
-    )
-    .bind(team_id)
-    .fetch_all(&mut *tx)
-    .await
-    .map_err(backend)?;
-    sqlx::query("DELETE FROM team_members WHERE team_id = ?")
-        .bind(team_id)
-        .execute(&mut *tx)
-        .await
-        .map_err(backend)?;
-    sqlx::query("DELETE FROM teams WHERE id = ?")
-        .bind(team_id)
-        .execute(&mut *tx)
-        .await
-        .map_err(backend)?;
-    rows.iter()
-        .map(|r| {
+pub(super) fn delete_team(tx: &Connection, team_id: i64) -> Result<Vec<SeatChange>, StoreError> {
+    let leaving = tx
+        .prepare_cached(
+            "SELECT tm.user_id, u.handle FROM team_members tm LEFT JOIN users u ON u.id = tm.user_id \
+             WHERE tm.team_id = ? ORDER BY u.handle_lc",
+        )
+        .map_err(backend)?
+        .query_map(params![team_id], |r| {
             Ok(SeatChange {
-                user_id: r.try_get(0).map_err(backend)?,
-                login: r.try_get(1).map_err(backend)?,
+                user_id: r.get(0)?,
+                login: r.get(1)?,
                 joined: false,
             })
         })
-        .collect()
+        .map_err(backend)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(backend)?;
+    tx.prepare_cached("DELETE FROM team_members WHERE team_id = ?")
+        .map_err(backend)?
+        .execute(params![team_id])
+        .map_err(backend)?;
+    tx.prepare_cached("DELETE FROM teams WHERE id = ?")
+        .map_err(backend)?
+        .execute(params![team_id])
+        .map_err(backend)?;
+    Ok(leaving)
 }

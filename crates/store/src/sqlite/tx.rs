@@ -5,12 +5,13 @@ use directory::model::{
     AuditEvent, Enterprise, IdpGroup, ManagedUser, NewTeam, Organization, SeatChange, Team,
     TeamSeatChange, Token,
 };
-use directory::store::{NewEnterprise, StoreError, Tx, UniqueKey};
-use sqlx::{AssertSqlSafe, Row};
+use directory::store::{NewEnterprise, StoreError, Tx};
+use rusqlite::{OptionalExtension, params};
 use time::OffsetDateTime;
 
 use std::sync::Arc;
 
+use super::db::{placeholders, write_error};
 use super::filter_sql::Table;
 use super::group_commit::WriteTurn;
 use super::listing_cache::{ListingCache, ListingKey};
@@ -44,56 +45,29 @@ impl Drop for Announced {
     }
 }
 
-/// Translate a uniqueness violation into the rule it broke; other errors stay backend errors.
-pub(super) fn write_error(e: sqlx::Error) -> StoreError {
-    if let sqlx::Error::Database(db) = &e
-        && db.is_unique_violation()
-    {
-        let msg = db.message();
-        let key = if msg.contains("users.user_name_lc") {
-            UniqueKey::UserName
-        } else if msg.contains("users.handle_lc") {
-            UniqueKey::Handle
-        } else if msg.contains("groups.display_name_lc") {
-            UniqueKey::GroupDisplayName
-        } else if msg.contains("enterprises.slug") {
-            UniqueKey::EnterpriseSlug
-        } else if msg.contains("enterprises.short_code_lc") {
-            UniqueKey::EnterpriseShortCode
-        } else if msg.contains("organizations.login_lc") {
-            UniqueKey::OrganizationLogin
-        } else if msg.contains("teams.org_id, teams.slug") || msg.contains("teams.slug") {
-            UniqueKey::TeamSlug
-        } else {
-            UniqueKey::Other
-        };
-        return StoreError::Unique(key);
-    }
-    backend(e)
-}
-
 fn lower(s: &str) -> String {
     s.to_lowercase()
-}
-
-fn placeholders(n: usize) -> String {
-    vec!["?"; n].join(",")
 }
 
 #[async_trait]
 impl Tx for SqliteTx {
     async fn insert_enterprise(&mut self, e: &NewEnterprise) -> Result<Enterprise, StoreError> {
-        let id: i64 = sqlx::query("INSERT INTO enterprises (slug, short_code, short_code_lc, profile, created) VALUES (?, ?, ?, ?, ?) RETURNING id")
-            .bind(&e.slug)
-            .bind(&e.short_code)
-            .bind(lower(&e.short_code))
-            .bind(e.profile.as_str())
-            .bind(micros(e.created))
-            .fetch_one(self.turn.conn()?)
-            .await
-            .map_err(write_error)?
-            .try_get(0)
-            .map_err(backend)?;
+        let id: i64 = self
+            .turn
+            .conn()?
+            .prepare_cached("INSERT INTO enterprises (slug, short_code, short_code_lc, profile, created) VALUES (?, ?, ?, ?, ?) RETURNING id")
+            .map_err(backend)?
+            .query_row(
+                params![
+                    e.slug,
+                    e.short_code,
+                    lower(&e.short_code),
+                    e.profile.as_str(),
+                    micros(e.created)
+                ],
+                |r| r.get(0),
+            )
+            .map_err(write_error)?;
         Ok(Enterprise {
             id,
             slug: e.slug.clone(),
@@ -104,16 +78,19 @@ impl Tx for SqliteTx {
     }
 
     async fn insert_token(&mut self, t: &Token, secret_hash: &str) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO tokens (id, enterprise_id, owner, secret_hash, scopes, created, expires_at, revoked_at, last_used_at) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL)")
-            .bind(&t.id)
-            .bind(t.enterprise_id)
-            .bind(&t.owner)
-            .bind(secret_hash)
-            .bind(scopes_to_text(&t.scopes))
-            .bind(micros(t.created))
-            .bind(t.expires_at.map(micros))
-            .execute(self.turn.conn()?)
-            .await
+        self.turn
+            .conn()?
+            .prepare_cached("INSERT INTO tokens (id, enterprise_id, owner, secret_hash, scopes, created, expires_at, revoked_at, last_used_at) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL)")
+            .map_err(backend)?
+            .execute(params![
+                t.id,
+                t.enterprise_id,
+                t.owner,
+                secret_hash,
+                scopes_to_text(&t.scopes),
+                micros(t.created),
+                t.expires_at.map(micros)
+            ])
             .map_err(write_error)?;
         Ok(())
     }
@@ -123,21 +100,24 @@ impl Tx for SqliteTx {
         id: &str,
         at: OffsetDateTime,
     ) -> Result<Option<Token>, StoreError> {
-        let row = sqlx::query("UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ? RETURNING id, enterprise_id, owner, scopes, created, expires_at, revoked_at, last_used_at")
-            .bind(micros(at))
-            .bind(id)
-            .fetch_optional(self.turn.conn()?)
-            .await
+        let mut stmt = self
+            .turn
+            .conn()?
+            .prepare_cached("UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ? RETURNING id, enterprise_id, owner, scopes, created, expires_at, revoked_at, last_used_at")
             .map_err(backend)?;
-        row.as_ref().map(token_from).transpose()
+        let mut rows = stmt.query(params![micros(at), id]).map_err(backend)?;
+        match rows.next().map_err(backend)? {
+            Some(r) => Ok(Some(token_from(r)?)),
+            None => Ok(None),
+        }
     }
 
     async fn touch_token(&mut self, id: &str, at: OffsetDateTime) -> Result<(), StoreError> {
-        sqlx::query("UPDATE tokens SET last_used_at = ? WHERE id = ?")
-            .bind(micros(at))
-            .bind(id)
-            .execute(self.turn.conn()?)
-            .await
+        self.turn
+            .conn()?
+            .prepare_cached("UPDATE tokens SET last_used_at = ? WHERE id = ?")
+            .map_err(backend)?
+            .execute(params![micros(at), id])
             .map_err(backend)?;
         Ok(())
     }
@@ -147,41 +127,47 @@ impl Tx for SqliteTx {
         enterprise_id: i64,
         id: &str,
     ) -> Result<Option<ManagedUser>, StoreError> {
-        let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {USER_COLUMNS} FROM users WHERE enterprise_id = ? AND id = ?"
-        )))
-        .bind(enterprise_id)
-        .bind(id)
-        .fetch_optional(self.turn.conn()?)
-        .await
-        .map_err(backend)?;
-        row.as_ref().map(user_from).transpose()
+        let mut stmt = self
+            .turn
+            .conn()?
+            .prepare_cached(&format!(
+                "SELECT {USER_COLUMNS} FROM users WHERE enterprise_id = ? AND id = ?"
+            ))
+            .map_err(backend)?;
+        let mut rows = stmt.query(params![enterprise_id, id]).map_err(backend)?;
+        match rows.next().map_err(backend)? {
+            Some(r) => Ok(Some(user_from(r)?)),
+            None => Ok(None),
+        }
     }
 
     async fn insert_user(&mut self, u: &ManagedUser) -> Result<(), StoreError> {
         self.announced
             .announce((u.enterprise_id, Table::Users), false);
-        sqlx::query(
-            "INSERT INTO users (id, enterprise_id, user_name, user_name_lc, handle, handle_lc, external_id, display_name, display_name_lc, active, doc, version, created, last_modified) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&u.id)
-        .bind(u.enterprise_id)
-        .bind(&u.user_name)
-        .bind(lower(&u.user_name))
-        .bind(&u.handle)
-        .bind(lower(&u.handle))
-        .bind(&u.external_id)
-        .bind(&u.display_name)
-        .bind(u.display_name.as_deref().map(lower))
-        .bind(u.active)
-        .bind(u.doc.to_string())
-        .bind(u.version)
-        .bind(micros(u.created))
-        .bind(micros(u.last_modified))
-        .execute(self.turn.conn()?)
-        .await
-        .map_err(write_error)?;
+        self.turn
+            .conn()?
+            .prepare_cached(
+                "INSERT INTO users (id, enterprise_id, user_name, user_name_lc, handle, handle_lc, external_id, display_name, display_name_lc, active, doc, version, created, last_modified) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .map_err(backend)?
+            .execute(params![
+                u.id,
+                u.enterprise_id,
+                u.user_name,
+                lower(&u.user_name),
+                u.handle,
+                lower(&u.handle),
+                u.external_id,
+                u.display_name,
+                u.display_name.as_deref().map(lower),
+                u.active,
+                u.doc.to_string(),
+                u.version,
+                micros(u.created),
+                micros(u.last_modified)
+            ])
+            .map_err(write_error)?;
         Ok(())
     }
 
@@ -190,28 +176,32 @@ impl Tx for SqliteTx {
         u: &ManagedUser,
         expected_version: i64,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "UPDATE users SET user_name = ?, user_name_lc = ?, handle = ?, handle_lc = ?, external_id = ?, display_name = ?, display_name_lc = ?, \
-             active = ?, doc = ?, version = ?, last_modified = ? WHERE enterprise_id = ? AND id = ? AND version = ?",
-        )
-        .bind(&u.user_name)
-        .bind(lower(&u.user_name))
-        .bind(&u.handle)
-        .bind(lower(&u.handle))
-        .bind(&u.external_id)
-        .bind(&u.display_name)
-        .bind(u.display_name.as_deref().map(lower))
-        .bind(u.active)
-        .bind(u.doc.to_string())
-        .bind(u.version)
-        .bind(micros(u.last_modified))
-        .bind(u.enterprise_id)
-        .bind(&u.id)
-        .bind(expected_version)
-        .execute(self.turn.conn()?)
-        .await
-        .map_err(write_error)?;
-        Ok(done.rows_affected() == 1)
+        let done = self
+            .turn
+            .conn()?
+            .prepare_cached(
+                "UPDATE users SET user_name = ?, user_name_lc = ?, handle = ?, handle_lc = ?, external_id = ?, display_name = ?, display_name_lc = ?, \
+                 active = ?, doc = ?, version = ?, last_modified = ? WHERE enterprise_id = ? AND id = ? AND version = ?",
+            )
+            .map_err(backend)?
+            .execute(params![
+                u.user_name,
+                lower(&u.user_name),
+                u.handle,
+                lower(&u.handle),
+                u.external_id,
+                u.display_name,
+                u.display_name.as_deref().map(lower),
+                u.active,
+                u.doc.to_string(),
+                u.version,
+                micros(u.last_modified),
+                u.enterprise_id,
+                u.id,
+                expected_version
+            ])
+            .map_err(write_error)?;
+        Ok(done == 1)
     }
 
     async fn erase_user(
@@ -221,26 +211,23 @@ impl Tx for SqliteTx {
         at: OffsetDateTime,
     ) -> Result<Vec<String>, StoreError> {
         self.announced.announce((enterprise_id, Table::Users), true);
-        let groups: Vec<String> =
-            sqlx::query_scalar("DELETE FROM group_members WHERE user_id = ? RETURNING group_id")
-                .bind(id)
-                .fetch_all(self.turn.conn()?)
-                .await
-                .map_err(backend)?;
-        sqlx::query("DELETE FROM users WHERE enterprise_id = ? AND id = ?")
-            .bind(enterprise_id)
-            .bind(id)
-            .execute(self.turn.conn()?)
-            .await
+        let conn = self.turn.conn()?;
+        let groups = conn
+            .prepare_cached("DELETE FROM group_members WHERE user_id = ? RETURNING group_id")
+            .map_err(backend)?
+            .query_map(params![id], |r| r.get(0))
+            .map_err(backend)?
+            .collect::<Result<Vec<String>, _>>()
             .map_err(backend)?;
-        sqlx::query(
+        conn.prepare_cached("DELETE FROM users WHERE enterprise_id = ? AND id = ?")
+            .map_err(backend)?
+            .execute(params![enterprise_id, id])
+            .map_err(backend)?;
+        conn.prepare_cached(
             "INSERT OR IGNORE INTO erased_users (id, enterprise_id, erased_at) VALUES (?, ?, ?)",
         )
-        .bind(id)
-        .bind(enterprise_id)
-        .bind(micros(at))
-        .execute(self.turn.conn()?)
-        .await
+        .map_err(backend)?
+        .execute(params![id, enterprise_id, micros(at)])
         .map_err(backend)?;
         Ok(groups)
     }
@@ -250,18 +237,23 @@ impl Tx for SqliteTx {
         enterprise_id: i64,
         ids: &[String],
     ) -> Result<Vec<String>, StoreError> {
+        let conn = self.turn.conn()?;
         let mut found = Vec::new();
         for chunk in ids.chunks(500) {
-            let mut q = sqlx::query_scalar(AssertSqlSafe(format!(
-                "SELECT id FROM users WHERE enterprise_id = ? AND id IN ({})",
-                placeholders(chunk.len())
-            )))
-            .bind(enterprise_id);
-            for id in chunk {
-                q = q.bind(id);
+            let mut stmt = conn
+                .prepare_cached(&format!(
+                    "SELECT id FROM users WHERE enterprise_id = ? AND id IN ({})",
+                    placeholders(chunk.len())
+                ))
+                .map_err(backend)?;
+            let args = std::iter::once(&enterprise_id as &dyn rusqlite::ToSql)
+                .chain(chunk.iter().map(|id| id as &dyn rusqlite::ToSql));
+            let rows = stmt
+                .query_map(rusqlite::params_from_iter(args), |r| r.get::<_, String>(0))
+                .map_err(backend)?;
+            for r in rows {
+                found.push(r.map_err(backend)?);
             }
-            let rows: Vec<String> = q.fetch_all(self.turn.conn()?).await.map_err(backend)?;
-            found.extend(rows);
         }
         Ok(found)
     }
@@ -271,35 +263,39 @@ impl Tx for SqliteTx {
         enterprise_id: i64,
         id: &str,
     ) -> Result<Option<IdpGroup>, StoreError> {
-        let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {GROUP_COLUMNS} FROM groups WHERE enterprise_id = ? AND id = ?"
-        )))
-        .bind(enterprise_id)
-        .bind(id)
-        .fetch_optional(self.turn.conn()?)
-        .await
-        .map_err(backend)?;
-        row.as_ref().map(group_from).transpose()
+        self.turn
+            .conn()?
+            .prepare_cached(&format!(
+                "SELECT {GROUP_COLUMNS} FROM groups WHERE enterprise_id = ? AND id = ?"
+            ))
+            .map_err(backend)?
+            .query_row(params![enterprise_id, id], |r| Ok(group_from(r)))
+            .optional()
+            .map_err(backend)?
+            .transpose()
     }
 
     async fn insert_group(&mut self, g: &IdpGroup) -> Result<(), StoreError> {
         self.announced
             .announce((g.enterprise_id, Table::Groups), false);
-        sqlx::query(
-            "INSERT INTO groups (id, enterprise_id, display_name, display_name_lc, external_id, doc, version, created, last_modified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&g.id)
-        .bind(g.enterprise_id)
-        .bind(&g.display_name)
-        .bind(lower(&g.display_name))
-        .bind(&g.external_id)
-        .bind(g.doc.to_string())
-        .bind(g.version)
-        .bind(micros(g.created))
-        .bind(micros(g.last_modified))
-        .execute(self.turn.conn()?)
-        .await
-        .map_err(write_error)?;
+        self.turn
+            .conn()?
+            .prepare_cached(
+                "INSERT INTO groups (id, enterprise_id, display_name, display_name_lc, external_id, doc, version, created, last_modified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .map_err(backend)?
+            .execute(params![
+                g.id,
+                g.enterprise_id,
+                g.display_name,
+                lower(&g.display_name),
+                g.external_id,
+                g.doc.to_string(),
+                g.version,
+                micros(g.created),
+                micros(g.last_modified)
+            ])
+            .map_err(write_error)?;
         Ok(())
     }
 
@@ -308,38 +304,40 @@ impl Tx for SqliteTx {
         g: &IdpGroup,
         expected_version: i64,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "UPDATE groups SET display_name = ?, display_name_lc = ?, external_id = ?, doc = ?, version = ?, last_modified = ? \
-             WHERE enterprise_id = ? AND id = ? AND version = ?",
-        )
-        .bind(&g.display_name)
-        .bind(lower(&g.display_name))
-        .bind(&g.external_id)
-        .bind(g.doc.to_string())
-        .bind(g.version)
-        .bind(micros(g.last_modified))
-        .bind(g.enterprise_id)
-        .bind(&g.id)
-        .bind(expected_version)
-        .execute(self.turn.conn()?)
-        .await
-        .map_err(write_error)?;
-        Ok(done.rows_affected() == 1)
+        let done = self
+            .turn
+            .conn()?
+            .prepare_cached(
+                "UPDATE groups SET display_name = ?, display_name_lc = ?, external_id = ?, doc = ?, version = ?, last_modified = ? \
+                 WHERE enterprise_id = ? AND id = ? AND version = ?",
+            )
+            .map_err(backend)?
+            .execute(params![
+                g.display_name,
+                lower(&g.display_name),
+                g.external_id,
+                g.doc.to_string(),
+                g.version,
+                micros(g.last_modified),
+                g.enterprise_id,
+                g.id,
+                expected_version
+            ])
+            .map_err(write_error)?;
+        Ok(done == 1)
     }
 
     async fn delete_group(&mut self, enterprise_id: i64, id: &str) -> Result<(), StoreError> {
         self.announced
             .announce((enterprise_id, Table::Groups), true);
-        sqlx::query("DELETE FROM group_members WHERE group_id = ?")
-            .bind(id)
-            .execute(self.turn.conn()?)
-            .await
+        let conn = self.turn.conn()?;
+        conn.prepare_cached("DELETE FROM group_members WHERE group_id = ?")
+            .map_err(backend)?
+            .execute(params![id])
             .map_err(backend)?;
-        sqlx::query("DELETE FROM groups WHERE enterprise_id = ? AND id = ?")
-            .bind(enterprise_id)
-            .bind(id)
-            .execute(self.turn.conn()?)
-            .await
+        conn.prepare_cached("DELETE FROM groups WHERE enterprise_id = ? AND id = ?")
+            .map_err(backend)?
+            .execute(params![enterprise_id, id])
             .map_err(backend)?;
         Ok(())
     }
@@ -349,15 +347,16 @@ impl Tx for SqliteTx {
         group_id: &str,
         user_ids: &[String],
     ) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self
+            .turn
+            .conn()?
+            .prepare_cached(
+                "INSERT INTO group_members (group_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            )
+            .map_err(backend)?;
         let mut added = Vec::new();
         for id in user_ids {
-            let done = sqlx::query("INSERT INTO group_members (group_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING")
-                .bind(group_id)
-                .bind(id)
-                .execute(self.turn.conn()?)
-                .await
-                .map_err(backend)?;
-            if done.rows_affected() == 1 {
+            if stmt.execute(params![group_id, id]).map_err(backend)? == 1 {
                 added.push(id.clone());
             }
         }
@@ -369,15 +368,14 @@ impl Tx for SqliteTx {
         group_id: &str,
         user_ids: &[String],
     ) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self
+            .turn
+            .conn()?
+            .prepare_cached("DELETE FROM group_members WHERE group_id = ? AND user_id = ?")
+            .map_err(backend)?;
         let mut removed = Vec::new();
         for id in user_ids {
-            let done = sqlx::query("DELETE FROM group_members WHERE group_id = ? AND user_id = ?")
-                .bind(group_id)
-                .bind(id)
-                .execute(self.turn.conn()?)
-                .await
-                .map_err(backend)?;
-            if done.rows_affected() == 1 {
+            if stmt.execute(params![group_id, id]).map_err(backend)? == 1 {
                 removed.push(id.clone());
             }
         }
@@ -385,31 +383,38 @@ impl Tx for SqliteTx {
     }
 
     async fn member_ids(&mut self, group_id: &str) -> Result<Vec<String>, StoreError> {
-        sqlx::query_scalar("SELECT user_id FROM group_members WHERE group_id = ? ORDER BY seq")
-            .bind(group_id)
-            .fetch_all(self.turn.conn()?)
-            .await
+        self.turn
+            .conn()?
+            .prepare_cached("SELECT user_id FROM group_members WHERE group_id = ? ORDER BY seq")
+            .map_err(backend)?
+            .query_map(params![group_id], |r| r.get(0))
+            .map_err(backend)?
+            .collect::<Result<Vec<String>, _>>()
             .map_err(backend)
     }
 
     async fn append_audit(&mut self, events: &[AuditEvent]) -> Result<(), StoreError> {
-        for e in events {
-            sqlx::query(
+        let mut stmt = self
+            .turn
+            .conn()?
+            .prepare_cached(
                 "INSERT INTO audit_events (enterprise_id, action, actor, token_id, request_id, target_type, target_id, target_name, at, data) \
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             )
-            .bind(e.enterprise_id)
-            .bind(e.action)
-            .bind(&e.actor)
-            .bind(&e.token_id)
-            .bind(&e.request_id)
-            .bind(e.target_type)
-            .bind(&e.target_id)
-            .bind(&e.target_name)
-            .bind(micros(e.at))
-            .bind(e.data.to_string())
-            .execute(self.turn.conn()?)
-            .await
+            .map_err(backend)?;
+        for e in events {
+            stmt.execute(params![
+                e.enterprise_id,
+                e.action,
+                e.actor,
+                e.token_id,
+                e.request_id,
+                e.target_type,
+                e.target_id,
+                e.target_name,
+                micros(e.at),
+                e.data.to_string()
+            ])
             .map_err(backend)?;
         }
         Ok(())
@@ -421,27 +426,27 @@ impl Tx for SqliteTx {
         login: &str,
         at: OffsetDateTime,
     ) -> Result<Organization, StoreError> {
-        orgs_tx::insert_organization(self.turn.conn()?, enterprise_id, login, at).await
+        orgs_tx::insert_organization(self.turn.conn()?, enterprise_id, login, at)
     }
 
     async fn insert_team(&mut self, team: &NewTeam) -> Result<Team, StoreError> {
-        orgs_tx::insert_team(self.turn.conn()?, team).await
+        orgs_tx::insert_team(self.turn.conn()?, team)
     }
 
     async fn team(&mut self, id: i64) -> Result<Option<Team>, StoreError> {
-        orgs_tx::team(self.turn.conn()?, id).await
+        orgs_tx::team(self.turn.conn()?, id)
     }
 
     async fn team_by_slug(&mut self, org_id: i64, slug: &str) -> Result<Option<Team>, StoreError> {
-        orgs_tx::team_by_slug(self.turn.conn()?, org_id, slug).await
+        orgs_tx::team_by_slug(self.turn.conn()?, org_id, slug)
     }
 
     async fn has_child_teams(&mut self, team_id: i64) -> Result<bool, StoreError> {
-        orgs_tx::has_child_teams(self.turn.conn()?, team_id).await
+        orgs_tx::has_child_teams(self.turn.conn()?, team_id)
     }
 
     async fn update_team(&mut self, team: &Team) -> Result<(), StoreError> {
-        orgs_tx::update_team(self.turn.conn()?, team).await
+        orgs_tx::update_team(self.turn.conn()?, team)
     }
 
     async fn set_team_group(
@@ -450,23 +455,23 @@ impl Tx for SqliteTx {
         group_id: Option<&str>,
         at: OffsetDateTime,
     ) -> Result<(), StoreError> {
-        orgs_tx::set_team_group(self.turn.conn()?, team_id, group_id, at).await
+        orgs_tx::set_team_group(self.turn.conn()?, team_id, group_id, at)
     }
 
     async fn linked_teams(&mut self, group_id: &str) -> Result<Vec<Team>, StoreError> {
-        orgs_tx::linked_teams(self.turn.conn()?, group_id).await
+        orgs_tx::linked_teams(self.turn.conn()?, group_id)
     }
 
     async fn delete_team(&mut self, team_id: i64) -> Result<Vec<SeatChange>, StoreError> {
-        orgs_tx::delete_team(self.turn.conn()?, team_id).await
+        orgs_tx::delete_team(self.turn.conn()?, team_id)
     }
 
     async fn sync_team_seats(&mut self, team_id: i64) -> Result<Vec<SeatChange>, StoreError> {
-        seats::sync_team_seats(self.turn.conn()?, team_id).await
+        seats::sync_team_seats(self.turn.conn()?, team_id)
     }
 
     async fn sync_user_seats(&mut self, user_id: &str) -> Result<Vec<TeamSeatChange>, StoreError> {
-        seats::sync_user_seats(self.turn.conn()?, user_id).await
+        seats::sync_user_seats(self.turn.conn()?, user_id)
     }
 
     async fn sync_org_seats(
@@ -474,11 +479,11 @@ impl Tx for SqliteTx {
         org_id: i64,
         user_ids: &[String],
     ) -> Result<Vec<SeatChange>, StoreError> {
-        seats::sync_org_seats(self.turn.conn()?, org_id, user_ids).await
+        seats::sync_org_seats(self.turn.conn()?, org_id, user_ids)
     }
 
     async fn prune_audit(&mut self, before: OffsetDateTime) -> Result<u64, StoreError> {
-        audit::prune_audit(self.turn.conn()?, before).await
+        audit::prune_audit(self.turn.conn()?, before)
     }
 
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {

@@ -1,0 +1,146 @@
+//! SQLite connections: how they are opened, the pool of read connections, and how reads run.
+//!
+//! Reads run on the calling thread when they are bounded (a lookup by key through an index:
+//! microseconds, less than any hand-off to another thread would cost) and on tokio's blocking
+//! pool when they may scan (listings, member lists, counts), so a long scan never holds up the
+//! requests that share an async worker thread.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use directory::store::{StoreError, UniqueKey};
+use rusqlite::{Connection, OpenFlags};
+
+use crate::convert::backend;
+
+/// Prepared statements kept per connection: the hot statements plus the recent filter shapes.
+const STATEMENT_CACHE: usize = 256;
+/// Idle read connections kept open; more may be open while a burst of scans runs.
+const MAX_IDLE_READERS: usize = 16;
+/// How long a statement waits for a lock before failing (a checkpoint, another process).
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Open the write connection: WAL, `synchronous=FULL` (an acknowledged write is on disk),
+/// foreign keys enforced.
+pub(crate) fn open_writer(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open(path)
+        .map_err(|e| StoreError::Backend(format!("cannot open {}: {e}", path.display())))?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(backend)?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+    )
+    .map_err(backend)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    Ok(conn)
+}
+
+/// Read connections, shared by every request.
+pub(crate) struct Readers {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl Readers {
+    pub(crate) fn new(path: &Path) -> Arc<Readers> {
+        Arc::new(Readers {
+            path: path.to_path_buf(),
+            idle: Mutex::new(Vec::new()),
+        })
+    }
+
+    fn open(&self) -> Result<Connection, StoreError> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI;
+        let conn = Connection::open_with_flags(&self.path, flags).map_err(|e| {
+            StoreError::Backend(format!("cannot open {}: {e}", self.path.display()))
+        })?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(backend)?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        Ok(conn)
+    }
+
+    fn idle(&self) -> std::sync::MutexGuard<'_, Vec<Connection>> {
+        match self.idle.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    /// A connection of its own for as long as the caller needs it (a snapshot over several
+    /// statements, as `roster migrate` takes).
+    pub(crate) fn take(&self) -> Result<Connection, StoreError> {
+        let reused = self.idle().pop();
+        match reused {
+            Some(c) => Ok(c),
+            None => self.open(),
+        }
+    }
+
+    pub(crate) fn give_back(&self, conn: Connection) {
+        let mut idle = self.idle();
+        if idle.len() < MAX_IDLE_READERS && conn.is_autocommit() {
+            idle.push(conn);
+        }
+    }
+
+    /// A bounded read, on the calling thread.
+    pub(crate) fn run<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let conn = self.take()?;
+        let out = f(&conn);
+        self.give_back(conn);
+        out
+    }
+
+    /// A read that may scan, on the blocking pool.
+    pub(crate) async fn scan<T, F>(self: &Arc<Self>, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let readers = self.clone();
+        tokio::task::spawn_blocking(move || readers.run(f))
+            .await
+            .map_err(|e| StoreError::Backend(format!("a read task failed: {e}")))?
+    }
+}
+
+/// Translate a uniqueness violation into the rule it broke; other errors stay backend errors.
+pub(crate) fn write_error(e: rusqlite::Error) -> StoreError {
+    if let rusqlite::Error::SqliteFailure(failure, message) = &e
+        && matches!(
+            failure.extended_code,
+            rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+        )
+    {
+        let msg = message.as_deref().unwrap_or("");
+        let key = if msg.contains("users.user_name_lc") {
+            UniqueKey::UserName
+        } else if msg.contains("users.handle_lc") {
+            UniqueKey::Handle
+        } else if msg.contains("groups.display_name_lc") {
+            UniqueKey::GroupDisplayName
+        } else if msg.contains("enterprises.slug") {
+            UniqueKey::EnterpriseSlug
+        } else if msg.contains("enterprises.short_code_lc") {
+            UniqueKey::EnterpriseShortCode
+        } else if msg.contains("organizations.login_lc") {
+            UniqueKey::OrganizationLogin
+        } else if msg.contains("teams.org_id, teams.slug") || msg.contains("teams.slug") {
+            UniqueKey::TeamSlug
+        } else {
+            UniqueKey::Other
+        };
+        return StoreError::Unique(key);
+    }
+    backend(e)
+}
+
+/// `?, ?, …` for `n` parameters.
+pub(crate) fn placeholders(n: usize) -> String {
+    vec!["?"; n].join(",")
+}
