@@ -1,14 +1,17 @@
 //! `roster-bench`: drive IdP-shaped SCIM workloads (Okta, Entra ID) at any SCIM base URL and
 //! report throughput and latency percentiles per request kind, as text, JSON and SVG charts.
 
+mod bulk;
+mod paging;
 mod progress;
 mod report;
+mod rss;
 mod stats;
 mod svg;
 mod target;
 mod workload;
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -18,6 +21,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use progress::Limit;
+use rss::RssMonitor;
 use target::{Spawned, Target};
 use workload::*;
 
@@ -89,6 +93,7 @@ pub const ALL_PHASES: &[&str] = &[
     "deactivate",
     "group-members",
     "import",
+    "cursor",
 ];
 
 #[derive(Args, Serialize, Clone, Debug)]
@@ -102,9 +107,14 @@ pub struct Workload {
     /// Operations per phase per target instead of a duration.
     #[arg(long)]
     requests: Option<u64>,
-    /// Concurrency of the preload step (default: --concurrency).
+    /// Concurrency of the preload step (default: --concurrency); with --preload-bulk, bulk
+    /// requests in flight.
     #[arg(long)]
     preload_concurrency: Option<usize>,
+    /// Preload users through `POST /Bulk`, this many operations per request (capped by the
+    /// target's bulk.maxOperations and maxPayloadSize); 0: one `POST /Users` per user.
+    #[arg(long, default_value_t = 0)]
+    preload_bulk: u64,
     /// Users to preload.
     #[arg(long, default_value_t = 5000)]
     users: u64,
@@ -162,6 +172,9 @@ pub struct GroupPreload {
     pub patches: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Largest VmRSS (KiB) of a server the bench started, while filling this group.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rss_max_kib: Option<u64>,
 }
 
 #[derive(Serialize, Default, Clone, Debug)]
@@ -170,8 +183,24 @@ pub struct Preload {
     pub users_failed: u64,
     pub users_secs: f64,
     pub users_per_sec: f64,
+    /// `post` (one `POST /Users` per user) or `bulk` (`POST /Bulk`).
+    pub method: String,
+    /// Bulk operations per request, after the target's limits.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bulk_ops_per_request: Option<u64>,
+    /// Requests (POST /Users or POST /Bulk) in flight.
+    pub concurrency: usize,
+    /// Latency of the preload requests (`post-user` or `bulk-post`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requests: Option<stats::Summary>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub first_error: Option<String>,
+    /// How the method was chosen (bulk capped, or not offered by the target).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Largest VmRSS (KiB) of a server the bench started, during the user preload.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rss_max_kib: Option<u64>,
     pub groups: Vec<GroupPreload>,
 }
 
@@ -181,12 +210,25 @@ pub struct TargetResult {
     pub base_url: String,
     pub preload: Preload,
     pub phases: Vec<PhaseResult>,
+    /// Peak resident memory (VmHWM, KiB) of a server the bench started, over the whole run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rss_peak_kib: Option<u64>,
 }
 
 struct Ctx {
     target: Arc<Target>,
     data: Dataset,
     result: TargetResult,
+    /// Samples the server's memory when the bench started it.
+    rss: Option<RssMonitor>,
+}
+
+impl Ctx {
+    /// The results, with the server's peak memory.
+    fn into_result(mut self) -> TargetResult {
+        self.result.rss_peak_kib = self.rss.take().and_then(RssMonitor::finish);
+        self.result
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -222,20 +264,84 @@ fn steps(w: &Workload) -> Result<Vec<Step>, String> {
     Ok(s)
 }
 
-async fn preload_users(ctx: &mut Ctx, w: &Workload) {
-    let n = w.users;
-    let slots: Arc<Mutex<Vec<Option<UserRef>>>> = Arc::new(Mutex::new(vec![None; n as usize]));
+/// How to preload: operations per `/Bulk` request (0: one `POST /Users` per user) and why.
+async fn preload_plan(ctx: &Ctx, w: &Workload) -> (u64, Option<String>) {
+    let requested = w.preload_bulk;
+    if requested == 0 {
+        return (0, None);
+    }
+    let spc = match ctx
+        .target
+        .send(Method::GET, "/ServiceProviderConfig", None)
+        .await
+    {
+        Ok(r) if r.ok() => r.json(),
+        _ => None,
+    };
+    let Some(limits) = spc.as_ref().and_then(bulk::bulk_limits) else {
+        return (
+            0,
+            Some(
+                "/ServiceProviderConfig has no `bulk` (RFC 7643 §5): one POST /Users per user"
+                    .into(),
+            ),
+        );
+    };
+    if !limits.supported {
+        return (
+            0,
+            Some(
+                "/ServiceProviderConfig says bulk is not supported: one POST /Users per user"
+                    .into(),
+            ),
+        );
+    }
+    // The largest operation is the last user's (the longest index).
+    let last = w.users.max(1) - 1;
+    let op_bytes = bulk::bulk_user_op(last, preload_user(&ctx.data.tag, last).1)
+        .to_string()
+        .len() as u64;
+    let envelope = bulk::bulk_request(Vec::new()).to_string().len() as u64;
+    let n = bulk::bulk_batch(requested, &limits, op_bytes, envelope);
+    if n == 0 {
+        return (
+            0,
+            Some(format!(
+                "one bulk operation ({op_bytes} bytes) does not fit in maxPayloadSize {}: one POST /Users per user",
+                limits.max_payload_size
+            )),
+        );
+    }
+    let note = (n < requested).then(|| {
+        format!(
+            "--preload-bulk {requested} capped to {n} operations per request (maxOperations {}, maxPayloadSize {} bytes, {op_bytes} bytes per operation)",
+            limits.max_operations, limits.max_payload_size
+        )
+    });
+    (n, note)
+}
+
+/// userName and POST body of preloaded user `i`.
+fn preload_user(tag: &str, i: u64) -> (String, Value) {
+    let name = user_name(tag, i);
+    let body = okta_user(&name, &format!("00u{tag}{i}"));
+    (name, body)
+}
+
+type Slots = Arc<Mutex<Vec<Option<UserRef>>>>;
+
+/// One `POST /Users` per user.
+async fn preload_by_post(ctx: &Ctx, n: u64, concurrency: usize, slots: &Slots) -> PhaseResult {
     let (t, tag, s2) = (ctx.target.clone(), ctx.data.tag.clone(), slots.clone());
-    let res = run_phase(
+    run_phase(
         format!("{}: preload {n} users", t.name),
         "preload-users",
-        w.preload_concurrency.unwrap_or(w.concurrency),
+        concurrency,
         Limit::Ops(n),
         move |i| {
             let (t, tag, slots) = (t.clone(), tag.clone(), s2.clone());
             async move {
-                let name = user_name(&tag, i);
-                let body = okta_user(&name, &format!("00u{tag}{i}"));
+                let (name, body) = preload_user(&tag, i);
                 let (rec, reply) =
                     timed("post-user", 0, t.send(Method::POST, "/Users", Some(&body))).await;
                 if let Some(id) = reply
@@ -250,31 +356,132 @@ async fn preload_users(ctx: &mut Ctx, w: &Workload) {
             }
         },
     )
-    .await;
-    let users: Vec<(String, String)> = slots
+    .await
+}
+
+/// `POST /Bulk` requests of `batch` user creations each; the first error of an operation
+/// goes to `bulk_error`.
+async fn preload_by_bulk(
+    ctx: &Ctx,
+    n: u64,
+    batch: u64,
+    concurrency: usize,
+    slots: &Slots,
+    bulk_error: &Arc<Mutex<Option<String>>>,
+) -> PhaseResult {
+    let (t, tag, s2, e2) = (
+        ctx.target.clone(),
+        ctx.data.tag.clone(),
+        slots.clone(),
+        bulk_error.clone(),
+    );
+    run_phase(
+        format!("{}: preload {n} users, /Bulk of {batch}", t.name),
+        "preload-users",
+        concurrency,
+        Limit::Ops(n.div_ceil(batch)),
+        move |k| {
+            let (t, tag, slots, bulk_error) = (t.clone(), tag.clone(), s2.clone(), e2.clone());
+            async move {
+                let first = k * batch;
+                let users: Vec<(String, Value)> = (first..(first + batch).min(n))
+                    .map(|i| preload_user(&tag, i))
+                    .collect();
+                let ids: Vec<String> = (first..first + users.len() as u64)
+                    .map(bulk::bulk_id)
+                    .collect();
+                let mut names = Vec::with_capacity(users.len());
+                let ops = users
+                    .into_iter()
+                    .enumerate()
+                    .map(|(p, (name, body))| {
+                        names.push(name);
+                        bulk::bulk_user_op(first + p as u64, body)
+                    })
+                    .collect();
+                let body = bulk::bulk_request(ops);
+                let (rec, reply) =
+                    timed("bulk-post", 0, t.send(Method::POST, "/Bulk", Some(&body))).await;
+                if let Some(v) = reply.filter(|r| r.ok()).and_then(|r| r.json()) {
+                    let out = bulk::parse_bulk_response(&v, &ids);
+                    if let Ok(mut s) = slots.lock() {
+                        for (p, id) in out.created {
+                            s[(first + p as u64) as usize] =
+                                Some((id, std::mem::take(&mut names[p])));
+                        }
+                    }
+                    if let Some(e) = out.first_error
+                        && let Ok(mut b) = bulk_error.lock()
+                        && b.is_none()
+                    {
+                        *b = Some(e);
+                    }
+                }
+                vec![rec]
+            }
+        },
+    )
+    .await
+}
+
+async fn preload_users(ctx: &mut Ctx, w: &Workload) {
+    let n = w.users;
+    let concurrency = w.preload_concurrency.unwrap_or(w.concurrency);
+    let (batch, note) = preload_plan(ctx, w).await;
+    if let Some(note) = &note {
+        eprintln!("{}: {note}", ctx.target.name);
+    }
+    let slots: Slots = Arc::new(Mutex::new(vec![None; n as usize]));
+    let bulk_error = Arc::new(Mutex::new(None));
+    let (res, kind) = if batch > 0 {
+        let r = preload_by_bulk(ctx, n, batch, concurrency, &slots, &bulk_error).await;
+        (r, "bulk-post")
+    } else {
+        (
+            preload_by_post(ctx, n, concurrency, &slots).await,
+            "post-user",
+        )
+    };
+    // Move the refs out (no copy: a million of them is ~100 MB).
+    let users: Vec<UserRef> = slots
         .lock()
-        .map(|s| s.iter().flatten().cloned().collect())
+        .map(|mut s| std::mem::take(&mut *s).into_iter().flatten().collect())
         .unwrap_or_default();
-    let k = res.kinds.get("post-user");
-    ctx.result.preload.users = users.len() as u64;
-    ctx.result.preload.users_failed = n - users.len() as u64;
-    ctx.result.preload.users_secs = res.wall_secs;
-    ctx.result.preload.users_per_sec = users.len() as f64 / res.wall_secs.max(1e-9);
-    ctx.result.preload.first_error = k.and_then(|k| k.first_error.clone());
+    let k = res.kinds.get(kind);
+    let pl = &mut ctx.result.preload;
+    pl.users = users.len() as u64;
+    pl.users_failed = n - users.len() as u64;
+    pl.users_secs = res.wall_secs;
+    pl.users_per_sec = users.len() as f64 / res.wall_secs.max(1e-9);
+    pl.method = if batch > 0 { "bulk" } else { "post" }.to_string();
+    pl.bulk_ops_per_request = (batch > 0).then_some(batch);
+    pl.concurrency = concurrency;
+    pl.requests = k.map(|k| k.summary.clone());
+    pl.first_error = k
+        .and_then(|k| k.first_error.clone())
+        .or_else(|| bulk_error.lock().ok().and_then(|mut e| e.take()));
+    pl.note = note;
     eprintln!(
-        "{}: preloaded {} users in {:.1}s ({:.0} users/s){}",
+        "{}: preloaded {} users in {:.1}s ({:.0} users/s, {}){}",
         ctx.target.name,
         users.len(),
         res.wall_secs,
-        ctx.result.preload.users_per_sec,
-        ctx.result
-            .preload
-            .first_error
+        pl.users_per_sec,
+        preload_method(pl),
+        pl.first_error
             .as_ref()
             .map(|e| format!("; first error: {e}"))
             .unwrap_or_default()
     );
     ctx.data.users = Arc::new(users);
+}
+
+/// "POST /Users, 16 in flight" or "/Bulk of 1000, 4 in flight".
+pub fn preload_method(pl: &Preload) -> String {
+    match pl.bulk_ops_per_request {
+        Some(b) => format!("/Bulk of {b}, {} in flight", pl.concurrency),
+        None => format!("POST /Users, {} in flight", pl.concurrency),
+    }
 }
 
 async fn preload_group(ctx: &mut Ctx, w: &Workload, size: u64) {
@@ -292,7 +499,7 @@ async fn preload_group(ctx: &mut Ctx, w: &Workload, size: u64) {
         ctx.result.preload.groups.push(gp);
         return;
     }
-    let members: Vec<(String, String)> = users[..size as usize].to_vec();
+    let members: &[UserRef] = &users[..size as usize];
     let batch = w.member_batch.max(1);
     let name = format!("{} g{size}", ctx.data.tag);
     let t0 = Instant::now();
@@ -533,6 +740,11 @@ async fn run_named_phase(ctx: &mut Ctx, w: &Workload, phase: &str, size: Option<
             })
             .await
         }
+        "cursor" => {
+            let res = cursor_walk(&t, n as u64, label(phase)).await;
+            ctx.result.phases.push(res);
+            return;
+        }
         other => {
             eprintln!("unknown phase {other}");
             return;
@@ -541,22 +753,157 @@ async fn run_named_phase(ctx: &mut Ctx, w: &Workload, phase: &str, size: Option<
     ctx.result.phases.push(res);
 }
 
+/// RFC 9865 cursor paging through all users, one page of 100 at a time: an empty `cursor`
+/// first, then each `nextCursor` until none comes back. Skipped (with the reason) on targets
+/// that refuse or ignore the parameter.
+async fn cursor_walk(t: &Arc<Target>, users: u64, label: String) -> PhaseResult {
+    const COUNT: u64 = 100;
+    let probe = t
+        .send(Method::GET, &paging::cursor_query(None, 1), None)
+        .await;
+    let support = match &probe {
+        Ok(r) => paging::cursor_support(r.status, &r.body),
+        Err(e) => Err(format!("`?cursor&count=1` failed: {e}")),
+    };
+    if let Err(why) = support {
+        eprintln!("{}: skipping cursor: {why}", t.name);
+        return PhaseResult::skipped("cursor", why);
+    }
+    let total = probe
+        .ok()
+        .and_then(|r| r.json())
+        .and_then(|v| v["totalResults"].as_u64())
+        .unwrap_or(users);
+    let expected = total.div_ceil(COUNT).max(1);
+    // A safety cap against a target whose cursors never end.
+    let cap = expected * 2 + 10;
+    struct State {
+        next: Option<String>,
+        walk: Walk,
+    }
+    let state = Arc::new(Mutex::new(State {
+        next: None,
+        walk: Walk::default(),
+    }));
+    let stop = Arc::new(AtomicBool::new(false));
+    let (st, stop2, t2) = (state.clone(), stop.clone(), t.clone());
+    let mut res = run_phase_open(
+        label,
+        "cursor",
+        1,
+        Limit::Ops(cap),
+        Some(Open {
+            stop: stop.clone(),
+            expected,
+        }),
+        move |i| {
+            let (t, st, stop) = (t2.clone(), st.clone(), stop2.clone());
+            async move {
+                let next = st.lock().ok().and_then(|s| s.next.clone());
+                let q = paging::cursor_query(next.as_deref(), COUNT);
+                let page_no = u32::try_from(i + 1).unwrap_or(u32::MAX);
+                let (rec, reply) =
+                    timed("cursor-page", page_no, t.send(Method::GET, &q, None)).await;
+                let page = reply
+                    .filter(|r| r.ok())
+                    .and_then(|r| r.json())
+                    .map(|v| paging::parse_cursor_page(&v));
+                if let Ok(mut s) = st.lock() {
+                    s.walk.pages += 1;
+                    match page {
+                        Some(p) => {
+                            s.walk.resources += p.resources as u64;
+                            s.walk.total_results = p.total_results.or(s.walk.total_results);
+                            s.walk.complete = p.next_cursor.is_none();
+                            s.next = p.next_cursor;
+                        }
+                        // No next cursor to follow: the walk ends here.
+                        None => s.next = None,
+                    }
+                    if s.next.is_none() {
+                        stop.store(true, Ordering::Relaxed);
+                    }
+                }
+                vec![rec]
+            }
+        },
+    )
+    .await;
+    let walk = state.lock().map(|s| s.walk.clone()).unwrap_or_default();
+    if !walk.complete {
+        res.note = Some(if stop.load(Ordering::Relaxed) {
+            format!("the walk stopped at page {} on an error", walk.pages)
+        } else {
+            format!("stopped after {cap} pages ({expected} expected): nextCursor never ended")
+        });
+    } else if walk.total_results.is_some_and(|t| t != walk.resources) {
+        res.note = Some(format!(
+            "the walk saw {} resources, totalResults says {}",
+            walk.resources,
+            walk.total_results.unwrap_or(0)
+        ));
+    }
+    eprintln!(
+        "{}: cursor walk: {} pages, {} users{}",
+        t.name,
+        walk.pages,
+        walk.resources,
+        res.note
+            .as_ref()
+            .map(|n| format!(" ({n})"))
+            .unwrap_or_default()
+    );
+    res.walk = Some(walk);
+    res
+}
+
 async fn run_step(ctx: &mut Ctx, w: &Workload, step: &Step) {
+    if let Some(m) = &ctx.rss {
+        m.begin_phase();
+    }
+    let phases_before = ctx.result.phases.len();
     match step {
         Step::PreloadUsers => preload_users(ctx, w).await,
         Step::PreloadGroup(s) => preload_group(ctx, w, *s).await,
         Step::Phase(p, s) => run_named_phase(ctx, w, p, *s).await,
     }
+    let rss = ctx.rss.as_ref().and_then(RssMonitor::end_phase);
+    let r = &mut ctx.result;
+    match step {
+        Step::PreloadUsers => r.preload.rss_max_kib = rss,
+        Step::PreloadGroup(_) => {
+            if let Some(g) = r.preload.groups.last_mut() {
+                g.rss_max_kib = rss;
+            }
+        }
+        Step::Phase(..) => {
+            if r.phases.len() > phases_before
+                && let Some(p) = r.phases.last_mut()
+            {
+                p.rss_max_kib = rss;
+            }
+        }
+    }
 }
 
-fn make_ctx(name: &str, base: &str, token: &str, w: &Workload, tag: &str) -> Result<Ctx, String> {
+/// `server`: the process the bench started for this target, whose memory it samples.
+fn make_ctx(
+    name: &str,
+    base: &str,
+    token: &str,
+    w: &Workload,
+    tag: &str,
+    server: Option<&Spawned>,
+) -> Result<Ctx, String> {
     let target = Arc::new(Target::new(name, base, token, w.concurrency)?);
     Ok(Ctx {
+        rss: server.and_then(|s| RssMonitor::start(s.child.id(), rss::EVERY)),
         result: TargetResult {
             name: name.to_string(),
             base_url: target.base.clone(),
             preload: Preload::default(),
             phases: Vec::new(),
+            rss_peak_kib: None,
         },
         target,
         data: Dataset {
@@ -620,7 +967,7 @@ async fn main_async(cli: Cli) -> Result<(), String> {
             } else {
                 "target"
             };
-            let (base, tok, _server) = resolve(url, token, roster_bin, peer_cmd, &peer_path)?;
+            let (base, tok, server) = resolve(url, token, roster_bin, peer_cmd, &peer_path)?;
             let tag = w.tag.clone().unwrap_or_else(default_tag);
             let mut ctx = make_ctx(
                 name.as_deref().unwrap_or(default_name),
@@ -628,12 +975,13 @@ async fn main_async(cli: Cli) -> Result<(), String> {
                 &tok,
                 &w,
                 &tag,
+                server.as_ref(),
             )?;
             ctx.target.wait_ready(Duration::from_secs(60)).await?;
             for step in steps(&w)? {
                 run_step(&mut ctx, &w, &step).await;
             }
-            report::finish("run", started, &w, &tag, vec![ctx.result])
+            report::finish("run", started, &w, &tag, vec![ctx.into_result()])
         }
         Cmd::Compare {
             roster_bin,
@@ -652,15 +1000,15 @@ async fn main_async(cli: Cli) -> Result<(), String> {
             if peer_cmd.is_none() && peer_url.is_none() {
                 return Err("give --peer-cmd or --peer-url/--peer-token".into());
             }
-            let (rb, rt, _rs) = resolve(roster_url, roster_token, roster_bin, None, "")?;
-            let (pb, pt, _ps) = resolve(peer_url, peer_token, None, peer_cmd, &peer_path)?;
+            let (rb, rt, rs) = resolve(roster_url, roster_token, roster_bin, None, "")?;
+            let (pb, pt, ps) = resolve(peer_url, peer_token, None, peer_cmd, &peer_path)?;
             let tag = w.tag.clone().unwrap_or_else(default_tag);
             let mut wp = w.clone();
             wp.concurrency = peer_concurrency.unwrap_or(w.concurrency);
             let ws = [w.clone(), wp];
             let mut ctxs = [
-                make_ctx("roster", &rb, &rt, &ws[0], &tag)?,
-                make_ctx("scim2-server", &pb, &pt, &ws[1], &tag)?,
+                make_ctx("roster", &rb, &rt, &ws[0], &tag, rs.as_ref())?,
+                make_ctx("scim2-server", &pb, &pt, &ws[1], &tag, ps.as_ref())?,
             ];
             for c in &ctxs {
                 c.target.wait_ready(Duration::from_secs(60)).await?;
@@ -675,7 +1023,13 @@ async fn main_async(cli: Cli) -> Result<(), String> {
             let [a, b] = ctxs;
             let mut w = w;
             w.peer_concurrency = peer_concurrency;
-            report::finish("compare", started, &w, &tag, vec![a.result, b.result])
+            report::finish(
+                "compare",
+                started,
+                &w,
+                &tag,
+                vec![a.into_result(), b.into_result()],
+            )
         }
     }
 }

@@ -3,6 +3,7 @@
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use crate::paging::{CURSOR_EDGE_PAGES, Edges, IMPORT_EDGE_PAGES, edges};
 use crate::svg::{BarChart, LineChart, Scale, Series};
 use crate::workload::*;
 use crate::{TargetResult, Workload};
@@ -32,6 +33,32 @@ pub struct ImportCost {
     /// Median latency of the last 10 pages (ms).
     pub last_pages_p50_ms: f64,
     pub end_over_start: f64,
+}
+
+/// Cursor paging (RFC 9865) through the whole user list.
+#[derive(Serialize, Debug, Clone)]
+pub struct CursorCost {
+    pub target: String,
+    pub pages: u64,
+    pub users_seen: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total_results: Option<u64>,
+    pub complete: bool,
+    pub walk_secs: f64,
+    pub users_per_sec: f64,
+    /// First `window` pages against the last `window`.
+    #[serde(flatten)]
+    pub edges: Edges,
+}
+
+/// Resident memory of a server the bench started.
+#[derive(Serialize, Debug, Clone)]
+pub struct Memory {
+    pub target: String,
+    /// (step, largest VmRSS in KiB during it), in run order.
+    pub rss_max_kib: Vec<(String, u64)>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rss_peak_kib: Option<u64>,
 }
 
 /// Member add/remove on a group of one size.
@@ -78,19 +105,57 @@ pub fn import_cost(t: &TargetResult) -> Option<ImportCost> {
         .kinds
         .get("import-page")?;
     let pages: Vec<f64> = k.by_page.iter().map(|(_, ms)| *ms).collect();
-    if pages.is_empty() {
-        return None;
-    }
-    let w = pages.len().min(10);
-    let first = crate::stats::median_f64(&pages[..w]);
-    let last = crate::stats::median_f64(&pages[pages.len() - w..]);
+    let e = edges(&pages, IMPORT_EDGE_PAGES)?;
     Some(ImportCost {
         target: t.name.clone(),
         pages: pages.len(),
-        first_pages_p50_ms: first,
-        last_pages_p50_ms: last,
-        end_over_start: if first > 0.0 { last / first } else { 0.0 },
+        first_pages_p50_ms: e.first_pages_p50_ms,
+        last_pages_p50_ms: e.last_pages_p50_ms,
+        end_over_start: e.end_over_start,
     })
+}
+
+pub fn cursor_cost(t: &TargetResult) -> Option<CursorCost> {
+    let p = t.phases.iter().find(|p| p.phase == "cursor")?;
+    let walk = p.walk.as_ref()?;
+    let k = p.kinds.get("cursor-page")?;
+    let pages: Vec<f64> = k.by_page.iter().map(|(_, ms)| *ms).collect();
+    Some(CursorCost {
+        target: t.name.clone(),
+        pages: walk.pages,
+        users_seen: walk.resources,
+        total_results: walk.total_results,
+        complete: walk.complete,
+        walk_secs: p.wall_secs,
+        users_per_sec: walk.resources as f64 / p.wall_secs.max(1e-9),
+        edges: edges(&pages, CURSOR_EDGE_PAGES)?,
+    })
+}
+
+pub fn memory(t: &TargetResult) -> Option<Memory> {
+    let mut steps = Vec::new();
+    if let Some(r) = t.preload.rss_max_kib {
+        steps.push(("preload-users".to_string(), r));
+    }
+    for g in &t.preload.groups {
+        if let Some(r) = g.rss_max_kib {
+            steps.push((format!("preload-group-{}", g.size), r));
+        }
+    }
+    for p in &t.phases {
+        if let Some(r) = p.rss_max_kib {
+            steps.push((p.phase.clone(), r));
+        }
+    }
+    (!steps.is_empty() || t.rss_peak_kib.is_some()).then(|| Memory {
+        target: t.name.clone(),
+        rss_max_kib: steps,
+        rss_peak_kib: t.rss_peak_kib,
+    })
+}
+
+fn mib(kib: u64) -> f64 {
+    kib as f64 / 1024.0
 }
 
 pub fn group_costs(t: &TargetResult) -> Vec<GroupCost> {
@@ -151,6 +216,14 @@ fn print_tables(results: &[TargetResult]) {
     );
     for t in results {
         for p in &t.phases {
+            if let Some(note) = &p.note {
+                let what = if p.kinds.is_empty() {
+                    "skipped"
+                } else {
+                    "note"
+                };
+                println!("{:<14} {:<20} {what}: {note}", t.name, p.phase);
+            }
             for (kind, k) in &p.kinds {
                 let s = &k.summary;
                 println!(
@@ -173,9 +246,29 @@ fn print_tables(results: &[TargetResult]) {
         }
         let pl = &t.preload;
         println!(
-            "{:<14} preload: {} users in {:.1}s = {:.0} users/s",
-            t.name, pl.users, pl.users_secs, pl.users_per_sec
+            "{:<14} preload: {} users in {:.1}s = {:.0} users/s ({}){}",
+            t.name,
+            pl.users,
+            pl.users_secs,
+            pl.users_per_sec,
+            crate::preload_method(pl),
+            pl.requests
+                .as_ref()
+                .filter(|s| s.count > 0)
+                .map(|s| format!("; request p50 {:.1} ms, p99 {:.1} ms", s.p50_ms, s.p99_ms))
+                .unwrap_or_default()
         );
+        if pl.users_failed > 0 {
+            println!(
+                "{:<14} preload: {} users failed; first error: {}",
+                t.name,
+                pl.users_failed,
+                pl.first_error.as_deref().unwrap_or("?")
+            );
+        }
+        if let Some(note) = &pl.note {
+            println!("{:<14} preload: {note}", t.name);
+        }
         for g in &pl.groups {
             println!(
                 "{:<14} preload: group of {}: {} members in {:.1}s = {:.0} members/s{}",
@@ -200,7 +293,7 @@ fn charts(results: &[TargetResult], ratios: &[Ratio]) -> Vec<(String, String)> {
         let mut series: Vec<Series> = Vec::new();
         let mut offset = 0.0;
         for p in &t.phases {
-            if p.phase == "import" {
+            if p.phase == "import" || p.phase == "cursor" {
                 offset += p.wall_secs;
                 continue;
             }
@@ -304,31 +397,41 @@ fn charts(results: &[TargetResult], ratios: &[Ratio]) -> Vec<(String, String)> {
             .render(),
         ));
     }
-    let import: Vec<Series> = results
-        .iter()
-        .filter_map(|t| {
-            let k = t
-                .phases
-                .iter()
-                .find(|p| p.phase == "import")?
-                .kinds
-                .get("import-page")?;
-            Some(Series {
-                name: t.name.clone(),
-                points: k
-                    .by_page
+    // Both page kinds are pages of 100: page p starts at position 1 + 100 (p - 1).
+    let paging = |phase: &str, kind: &str, suffix: &str| -> Vec<Series> {
+        results
+            .iter()
+            .filter_map(|t| {
+                let k = t
+                    .phases
                     .iter()
-                    .map(|(p, ms)| ((1 + 100 * (*p as u64 - 1)) as f64, *ms))
-                    .collect(),
+                    .find(|p| p.phase == phase)?
+                    .kinds
+                    .get(kind)?;
+                Some(Series {
+                    name: format!("{}{suffix}", t.name),
+                    points: k
+                        .by_page
+                        .iter()
+                        .map(|(p, ms)| ((1 + 100 * (*p as u64 - 1)) as f64, *ms))
+                        .collect(),
+                })
             })
-        })
-        .collect();
+            .collect()
+    };
+    let cursor = paging("cursor", "cursor-page", " cursor");
+    let mut import = paging(
+        "import",
+        "import-page",
+        if cursor.is_empty() { "" } else { " startIndex" },
+    );
+    import.extend(cursor);
     if !import.is_empty() {
         files.push((
             "import-paging.svg".into(),
             LineChart {
-                title: "Import paging: latency of each page (count=100)".into(),
-                x_label: "startIndex".into(),
+                title: "Paging: latency of each page (count=100)".into(),
+                x_label: "position in the listing (startIndex)".into(),
                 y_label: "latency (ms, log)".into(),
                 x_scale: Scale::Linear,
                 y_scale: Scale::Log10,
@@ -378,6 +481,47 @@ pub fn finish(
             i.target, i.pages, i.first_pages_p50_ms, i.last_pages_p50_ms, i.end_over_start
         );
     }
+    let cursors: Vec<CursorCost> = results.iter().filter_map(cursor_cost).collect();
+    for c in &cursors {
+        let e = &c.edges;
+        println!(
+            "{}: cursor walk over {} pages, {} users{} in {:.1}s = {:.0} users/s: first {} pages p50 {:.3} ms (p99 {:.3}), last {} pages p50 {:.3} ms (p99 {:.3}) ({:.2}x)",
+            c.target,
+            c.pages,
+            c.users_seen,
+            match (c.complete, c.total_results) {
+                (true, Some(t)) if t == c.users_seen => String::from(" (all)"),
+                (true, Some(t)) => format!(" (totalResults {t})"),
+                (true, None) => String::new(),
+                (false, _) => String::from(" (incomplete)"),
+            },
+            c.walk_secs,
+            c.users_per_sec,
+            e.window,
+            e.first_pages_p50_ms,
+            e.first_pages_p99_ms,
+            e.window,
+            e.last_pages_p50_ms,
+            e.last_pages_p99_ms,
+            e.end_over_start
+        );
+    }
+    let memory: Vec<Memory> = results.iter().filter_map(memory).collect();
+    for m in &memory {
+        let steps: Vec<String> = m
+            .rss_max_kib
+            .iter()
+            .map(|(s, k)| format!("{s} {:.1}", mib(*k)))
+            .collect();
+        println!(
+            "{}: resident memory (max VmRSS per step, MiB): {}; peak VmHWM {}",
+            m.target,
+            steps.join(", "),
+            m.rss_peak_kib
+                .map(|k| format!("{:.1} MiB", mib(k)))
+                .unwrap_or_else(|| "unknown".into())
+        );
+    }
     let groups: Vec<GroupCost> = results.iter().flat_map(group_costs).collect();
     let files = charts(&results, &ratios);
     if let Some(dir) = &w.svg_dir {
@@ -406,10 +550,115 @@ pub fn finish(
             "ratios": ratios,
             "group_sizes": groups,
             "import": imports,
+            "cursor": cursors,
+            "memory": memory,
         });
         let text = serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?;
         std::fs::write(out, text).map_err(|e| format!("{out}: {e}"))?;
         eprintln!("wrote {out}");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::Summary;
+    use std::collections::BTreeMap;
+
+    fn kind(by_page: Vec<(u32, f64)>) -> KindResult {
+        KindResult {
+            summary: Summary::from_latencies(vec![1000], 0, 1.0),
+            timeline: Vec::new(),
+            first_error: None,
+            by_page,
+        }
+    }
+
+    fn target(phases: Vec<PhaseResult>) -> TargetResult {
+        TargetResult {
+            name: "roster".into(),
+            base_url: "http://x".into(),
+            preload: crate::Preload::default(),
+            phases,
+            rss_peak_kib: None,
+        }
+    }
+
+    fn phase(name: &str, kind_name: &str, pages: u32) -> PhaseResult {
+        let mut kinds = BTreeMap::new();
+        kinds.insert(
+            kind_name.to_string(),
+            kind((1..=pages).map(|p| (p, p as f64)).collect()),
+        );
+        PhaseResult {
+            phase: name.into(),
+            concurrency: 1,
+            ops: pages as u64,
+            wall_secs: 2.0,
+            kinds,
+            note: None,
+            walk: None,
+            rss_max_kib: None,
+        }
+    }
+
+    #[test]
+    fn cursor_cost_compares_the_first_and_last_fifty_pages() {
+        let mut p = phase("cursor", "cursor-page", 300);
+        assert!(
+            cursor_cost(&target(vec![p.clone()])).is_none(),
+            "no walk, no figure"
+        );
+        p.walk = Some(Walk {
+            pages: 300,
+            resources: 30_000,
+            total_results: Some(30_000),
+            complete: true,
+        });
+        let c = cursor_cost(&target(vec![phase("import", "import-page", 5), p])).unwrap();
+        assert_eq!((c.pages, c.users_seen, c.complete), (300, 30_000, true));
+        assert_eq!(c.users_per_sec, 15_000.0);
+        assert_eq!(c.edges.window, 50);
+        assert_eq!(c.edges.first_pages_p50_ms, 25.5);
+        assert_eq!(c.edges.last_pages_p50_ms, 275.5);
+        // A skipped walk has no figure.
+        let skipped = PhaseResult::skipped("cursor", "answered 400".into());
+        assert!(cursor_cost(&target(vec![skipped])).is_none());
+    }
+
+    #[test]
+    fn import_cost_keeps_ten_page_windows() {
+        let i = import_cost(&target(vec![phase("import", "import-page", 100)])).unwrap();
+        assert_eq!(i.pages, 100);
+        assert_eq!(i.first_pages_p50_ms, 5.5);
+        assert_eq!(i.last_pages_p50_ms, 95.5);
+    }
+
+    #[test]
+    fn memory_lists_steps_in_run_order() {
+        let mut t = target(vec![
+            phase("filter", "filter-hit", 1),
+            phase("import", "import-page", 1),
+        ]);
+        assert!(memory(&t).is_none(), "nothing sampled: no memory section");
+        t.preload.rss_max_kib = Some(1000);
+        t.preload.groups.push(crate::GroupPreload {
+            size: 100,
+            rss_max_kib: Some(1500),
+            ..Default::default()
+        });
+        t.phases[1].rss_max_kib = Some(2000);
+        t.rss_peak_kib = Some(4096);
+        let m = memory(&t).unwrap();
+        assert_eq!(
+            m.rss_max_kib,
+            vec![
+                ("preload-users".to_string(), 1000),
+                ("preload-group-100".to_string(), 1500),
+                ("import".to_string(), 2000)
+            ]
+        );
+        assert_eq!(m.rss_peak_kib, Some(4096));
+    }
 }

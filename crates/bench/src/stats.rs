@@ -106,6 +106,17 @@ pub fn median_f64(values: &[f64]) -> f64 {
     }
 }
 
+/// Nearest-rank quantile `q` of a list of values (any order); 0 when empty.
+pub fn percentile_f64(values: &[f64], q: f64) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    let rank = (q.clamp(0.0, 1.0) * v.len() as f64).ceil() as usize;
+    v[rank.max(1) - 1]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,5 +189,15 @@ mod tests {
         assert_eq!(median_f64(&[]), 0.0);
         assert_eq!(median_f64(&[3.0, 1.0, 2.0]), 2.0);
         assert_eq!(median_f64(&[4.0, 1.0, 3.0, 2.0]), 2.5);
+    }
+
+    #[test]
+    fn percentile_f64_nearest_rank() {
+        assert_eq!(percentile_f64(&[], 0.99), 0.0);
+        let v: Vec<f64> = (1..=100).rev().map(f64::from).collect();
+        assert_eq!(percentile_f64(&v, 0.5), 50.0);
+        assert_eq!(percentile_f64(&v, 0.99), 99.0);
+        assert_eq!(percentile_f64(&v, 0.0), 1.0);
+        assert_eq!(percentile_f64(&[3.0, 1.0], 0.99), 3.0);
     }
 }

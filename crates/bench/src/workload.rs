@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
 
 use serde::Serialize;
@@ -183,6 +183,50 @@ pub struct PhaseResult {
     pub ops: u64,
     pub wall_secs: f64,
     pub kinds: BTreeMap<String, KindResult>,
+    /// Why the phase was skipped or cut short.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// For the cursor walk: how far it went.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub walk: Option<Walk>,
+    /// Largest resident memory (VmRSS, KiB) of a server the bench started, during this phase.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rss_max_kib: Option<u64>,
+}
+
+impl PhaseResult {
+    /// A phase that did not run on this target, and why.
+    pub fn skipped(phase: &str, why: String) -> PhaseResult {
+        PhaseResult {
+            phase: phase.to_string(),
+            concurrency: 0,
+            ops: 0,
+            wall_secs: 0.0,
+            kinds: BTreeMap::new(),
+            note: Some(why),
+            walk: None,
+            rss_max_kib: None,
+        }
+    }
+}
+
+/// A walk through a whole listing (cursor paging).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Walk {
+    pub pages: u64,
+    /// Resources seen over all pages.
+    pub resources: u64,
+    /// `totalResults` of the last page that said.
+    pub total_results: Option<u64>,
+    /// The last page came back with no `nextCursor`.
+    pub complete: bool,
+}
+
+/// A phase that ends itself: an operation sets `stop` (checked before each next operation);
+/// the progress bar counts towards `expected` operations.
+pub struct Open {
+    pub stop: Arc<AtomicBool>,
+    pub expected: u64,
 }
 
 /// Run `op(i)` for i = 0, 1, 2… on `concurrency` tasks until `limit`, and summarise.
@@ -197,10 +241,28 @@ where
     F: Fn(u64) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Vec<Record>> + Send + 'static,
 {
+    run_phase_open(label, phase, concurrency, limit, None, op).await
+}
+
+/// [`run_phase`], also ending when `open.stop` is set (`limit` is then a safety cap).
+pub async fn run_phase_open<F, Fut>(
+    label: String,
+    phase: &str,
+    concurrency: usize,
+    limit: Limit,
+    open: Option<Open>,
+    op: F,
+) -> PhaseResult
+where
+    F: Fn(u64) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Vec<Record>> + Send + 'static,
+{
     let op = Arc::new(op);
     let next = Arc::new(AtomicU64::new(0));
     let done = Arc::new(AtomicU64::new(0));
-    let progress = Progress::start(label, limit, done.clone());
+    let shown = open.as_ref().map_or(limit, |o| Limit::Ops(o.expected));
+    let stop = open.map(|o| o.stop);
+    let progress = Progress::start(label, shown, done.clone());
     let t0 = Instant::now();
     let deadline = match limit {
         Limit::For(d) => Some(t0 + d),
@@ -208,11 +270,13 @@ where
     };
     let mut tasks = Vec::new();
     for _ in 0..concurrency.max(1) {
-        let (op, next, done) = (op.clone(), next.clone(), done.clone());
+        let (op, next, done, stop) = (op.clone(), next.clone(), done.clone(), stop.clone());
         tasks.push(tokio::spawn(async move {
             let mut out = Vec::new();
             loop {
-                if deadline.is_some_and(|d| Instant::now() >= d) {
+                if deadline.is_some_and(|d| Instant::now() >= d)
+                    || stop.as_ref().is_some_and(|s| s.load(Ordering::Relaxed))
+                {
                     break;
                 }
                 let i = next.fetch_add(1, Ordering::Relaxed);
@@ -242,6 +306,9 @@ where
         ops,
         wall_secs: wall,
         kinds: summarise(records, t0, wall),
+        note: None,
+        walk: None,
+        rss_max_kib: None,
     }
 }
 
@@ -339,6 +406,46 @@ mod tests {
         for r in 0..3 {
             assert_eq!(entra_replace(r)["Operations"][0]["op"], "Replace");
         }
+    }
+
+    #[test]
+    fn open_phase_ends_when_an_operation_says_so() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let s2 = stop.clone();
+        let res = rt.block_on(run_phase_open(
+            "t".into(),
+            "walk",
+            1,
+            Limit::Ops(1000),
+            Some(Open { stop, expected: 7 }),
+            move |i| {
+                let s = s2.clone();
+                async move {
+                    if i == 4 {
+                        s.store(true, Ordering::Relaxed);
+                    }
+                    vec![Record {
+                        kind: "page",
+                        start: Instant::now(),
+                        latency_us: 1000,
+                        ok: true,
+                        aux: i as u32 + 1,
+                        error: None,
+                    }]
+                }
+            },
+        ));
+        assert_eq!(res.ops, 5);
+        assert_eq!(res.kinds["page"].by_page.len(), 5);
+        // Without a stop, the limit ends it.
+        let res = rt.block_on(run_phase("t".into(), "n", 2, Limit::Ops(9), |_| async {
+            Vec::new()
+        }));
+        assert_eq!(res.ops, 9);
     }
 
     #[test]
