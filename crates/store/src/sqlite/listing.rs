@@ -152,26 +152,33 @@ impl<T> Listing<T> {
             Some((sql, params)) => (sql.as_str(), params.clone()),
             None => ("1", Vec::new()),
         };
+        // One more row than asked tells whether a next page exists. LIMIT and OFFSET are
+        // written into the statement, not bound: SQLite's planner reads a bound LIMIT, so a
+        // cached statement with one would be compiled again on every run.
         let sql = format!(
             "SELECT {columns}, seq AS list_seq, {key_json} AS list_key FROM {name} \
-             WHERE enterprise_id = ? AND ({condition}) AND {after_sql} ORDER BY {order_by} LIMIT ? OFFSET ?",
+             WHERE enterprise_id = ? AND ({condition}) AND {after_sql} ORDER BY {order_by} LIMIT {limit} OFFSET {offset}",
             columns = self.columns,
             key_json = self.order.key_json(),
             name = self.table.name(),
             condition = self.condition,
             order_by = self.order.order_by(),
+            limit = self.count.saturating_add(1).min(i64::MAX as u64),
+            offset = self.offset.min(i64::MAX as u64),
         );
-        // One more row than asked tells whether a next page exists.
-        let limit = i64::try_from(self.count.saturating_add(1)).unwrap_or(i64::MAX);
-        let offset = i64::try_from(self.offset).unwrap_or(i64::MAX);
-        let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
+        // A statement with an OFFSET is one page of one walk: not worth a cache slot.
+        let mut cached;
+        let mut single;
+        let stmt: &mut rusqlite::Statement<'_> = if self.offset == 0 {
+            cached = conn.prepare_cached(&sql).map_err(backend)?;
+            &mut cached
+        } else {
+            single = conn.prepare(&sql).map_err(backend)?;
+            &mut single
+        };
         let args = self.args(&after_params);
         let mut rows = stmt
-            .query(rusqlite::params_from_iter(
-                args.iter()
-                    .cloned()
-                    .chain([Param::Int(limit), Param::Int(offset)]),
-            ))
+            .query(rusqlite::params_from_iter(args.iter()))
             .map_err(backend)?;
         let wanted = usize::try_from(self.count).unwrap_or(usize::MAX);
         let mut items = Vec::new();
@@ -186,7 +193,6 @@ impl<T> Listing<T> {
             last = Some((get::<i64>(r, "list_seq")?, self.order.position(r)?));
         }
         drop(rows);
-        drop(stmt);
         let next = match (more, &last) {
             (true, Some((_, position))) => Some(position.clone()),
             _ => None,

@@ -234,12 +234,16 @@ impl Store for SqliteStore {
             let mut out = Vec::new();
             for chunk in user_ids.chunks(500) {
                 let sql = format!(
-                    "SELECT gm.user_id, g.id, g.display_name FROM group_members gm JOIN groups g ON g.id = gm.group_id \
-                     WHERE g.enterprise_id = ? AND gm.user_id IN ({}) ORDER BY g.seq",
+                    // CROSS JOIN fixes the join order: from these users' membership rows to
+                    // their groups, never from every group of the enterprise.
+                    "SELECT gm.user_id, g.id, g.display_name FROM group_members gm CROSS JOIN groups g ON g.id = gm.group_id \
+                     WHERE gm.user_id IN ({}) AND g.enterprise_id = ? ORDER BY g.seq",
                     db::placeholders(chunk.len())
                 );
-                let args = std::iter::once(&enterprise_id as &dyn rusqlite::ToSql)
-                    .chain(chunk.iter().map(|id| id as &dyn rusqlite::ToSql));
+                let args = chunk
+                    .iter()
+                    .map(|id| id as &dyn rusqlite::ToSql)
+                    .chain(std::iter::once(&enterprise_id as &dyn rusqlite::ToSql));
                 out.extend(rows_of(
                     c,
                     &sql,
