@@ -27,8 +27,11 @@ pub(crate) fn open_writer(path: &Path) -> Result<Connection, StoreError> {
     let conn = Connection::open(path)
         .map_err(|e| StoreError::Backend(format!("cannot open {}: {e}", path.display())))?;
     conn.busy_timeout(BUSY_TIMEOUT).map_err(backend)?;
+    // temp_store = MEMORY keeps each writer's SAVEPOINT journal (the pages it changed, for a
+    // rollback of that writer alone) in memory rather than in a temporary file.
     conn.execute_batch(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
+         PRAGMA temp_store = MEMORY;",
     )
     .map_err(backend)?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
