@@ -26,9 +26,14 @@ pub(crate) struct WriterState {
     pub(crate) conn: Connection,
     /// A transaction is open (BEGIN done, COMMIT not yet).
     open: bool,
-    /// Writers whose work is in the open transaction, waiting for its COMMIT.
-    pending: Vec<oneshot::Sender<Result<(), String>>>,
+    /// Writers whose work is in the open transaction, waiting for its COMMIT, each with what
+    /// must live until that COMMIT has resolved (see `WriteTurn::commit`).
+    pending: Vec<(oneshot::Sender<Result<(), String>>, Option<Keep>)>,
 }
+
+/// Something a writer needs kept until its COMMIT has resolved, whether or not the writer is
+/// still there to hear the outcome.
+pub(crate) type Keep = Box<dyn Send>;
 
 /// The connection, held by one writer inside its savepoint.
 pub(crate) struct WriteTurn {
@@ -91,8 +96,9 @@ fn finish(state: &mut WriterState, commit: bool) {
         Err("the batch of writes this one was part of was rolled back".to_string())
     };
     state.open = false;
-    for p in state.pending.drain(..) {
+    for (p, keep) in state.pending.drain(..) {
         let _ = p.send(result.clone());
+        drop(keep);
     }
 }
 
@@ -113,8 +119,9 @@ impl WriteTurn {
             .ok_or_else(|| StoreError::Backend("write turn used after it ended".into()))
     }
 
-    /// Keep this writer's changes and wait until a COMMIT includes them.
-    pub(crate) async fn commit(mut self) -> Result<(), StoreError> {
+    /// Keep this writer's changes and wait until a COMMIT includes them. `keep` is dropped
+    /// once that COMMIT has resolved, even if this future is dropped before.
+    pub(crate) async fn commit(mut self, keep: Option<Keep>) -> Result<(), StoreError> {
         let Some(mut guard) = self.guard.take() else {
             return Err(StoreError::Backend("write turn used after it ended".into()));
         };
@@ -123,7 +130,7 @@ impl WriteTurn {
             return Err(e);
         }
         let (tx, rx) = oneshot::channel();
-        guard.pending.push(tx);
+        guard.pending.push((tx, keep));
         if self.writer.waiting.load(Ordering::SeqCst) == 0 || guard.pending.len() >= MAX_BATCH {
             finish_off_thread(guard, true).await;
         } else {

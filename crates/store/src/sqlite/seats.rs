@@ -183,7 +183,8 @@ pub(super) fn sync_org_seats(
                 "SELECT DISTINCT tm.user_id, u.handle FROM team_members tm JOIN teams t ON t.id = tm.team_id \
                  LEFT JOIN users u ON u.id = tm.user_id \
                  WHERE t.org_id = ? AND tm.user_id IN ({marks}) \
-                 AND tm.user_id NOT IN (SELECT user_id FROM org_members WHERE org_id = t.org_id) ORDER BY u.handle_lc"
+                 AND NOT EXISTS (SELECT 1 FROM org_members om WHERE om.org_id = t.org_id AND om.user_id = tm.user_id) \
+                 ORDER BY u.handle_lc"
             ),
             rusqlite::params_from_iter(args()),
             true,
