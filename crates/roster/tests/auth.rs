@@ -120,6 +120,9 @@ async fn a_revoked_token_is_401() {
         .await
         .expect("token");
     let scim = app.scim.with_token(&issued.secret);
+    // Used more than once, so the server has it remembered.
+    scim.get("/Users").await.expect(200);
+    scim.get("/Users").await.expect(200);
     scim.get("/Users").await.expect(200);
     app.directory
         .revoke_token(&issued.token.id)

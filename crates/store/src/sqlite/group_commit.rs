@@ -28,12 +28,15 @@ pub(crate) struct WriterState {
     open: bool,
     /// Writers whose work is in the open transaction, waiting for its COMMIT, each with what
     /// must live until that COMMIT has resolved (see `WriteTurn::commit`).
-    pending: Vec<(oneshot::Sender<Result<(), String>>, Option<Keep>)>,
+    pending: Vec<Pending>,
 }
 
 /// Something a writer needs kept until its COMMIT has resolved, whether or not the writer is
 /// still there to hear the outcome.
 pub(crate) type Keep = Box<dyn Send>;
+
+/// A writer waiting for a COMMIT: where to send its outcome, and what to keep until then.
+type Pending = (oneshot::Sender<Result<(), String>>, Option<Keep>);
 
 /// The connection, held by one writer inside its savepoint.
 pub(crate) struct WriteTurn {

@@ -3,6 +3,7 @@
 //! `synchronous=FULL` so an acknowledged write is on disk.
 
 mod audit;
+mod auth_cache;
 mod db;
 mod filter_sql;
 mod group_commit;
@@ -28,6 +29,7 @@ use directory::store::{AuditQuery, ListQuery, Slice, Store, StoreError, Tx};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::migrations;
+use auth_cache::AuthCache;
 use db::Readers;
 use filter_sql::Table;
 use group_commit::Writer;
@@ -44,6 +46,8 @@ pub(crate) const GROUP_COLUMNS: &str =
 pub struct SqliteStore {
     writer: Arc<Writer>,
     readers: Arc<Readers>,
+    /// Tokens as requests authenticate them (see `auth_cache`).
+    auth: Arc<AuthCache>,
     /// Totals and page starts of unfiltered listings (see `listing_cache`).
     listings: Arc<ListingCache>,
     /// Rate-limit buckets in this process's memory: one process owns an SQLite file (replicas
@@ -71,6 +75,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             writer: Writer::new(conn),
             readers: Readers::new(path),
+            auth: Arc::new(AuthCache::new(path)),
             buckets: LocalBuckets::default(),
             listings: Arc::new(ListingCache::default()),
         })
@@ -151,6 +156,10 @@ impl Store for SqliteStore {
         let turn = self.writer.begin().await?;
         Ok(Box::new(tx::SqliteTx {
             turn,
+            auth: tx::AuthChange {
+                cache: self.auth.clone(),
+                changed: false,
+            },
             announced: tx::Announced {
                 cache: self.listings.clone(),
                 writes: Vec::new(),
@@ -181,7 +190,11 @@ impl Store for SqliteStore {
     }
 
     async fn token_by_hash(&self, hash: &str) -> Result<Option<(Token, Enterprise)>, StoreError> {
-        self.readers.run(|c| {
+        let lookup = match self.auth.get(hash) {
+            Ok(found) => return Ok(Some(found)),
+            Err(lookup) => lookup,
+        };
+        let found = self.readers.run(|c| {
             row_of(
                 c,
                 "SELECT t.id, t.enterprise_id, t.owner, t.scopes, t.created, t.expires_at, t.revoked_at, t.last_used_at, \
@@ -190,7 +203,11 @@ impl Store for SqliteStore {
                 params![hash],
                 |r| Ok((token_from(r)?, rows::enterprise_from_prefixed(r)?)),
             )
-        })
+        })?;
+        if let Some(found) = &found {
+            self.auth.remember(hash, lookup, found);
+        }
+        Ok(found)
     }
 
     async fn tokens(&self, enterprise_id: Option<i64>) -> Result<Vec<Token>, StoreError> {

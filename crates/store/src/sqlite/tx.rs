@@ -11,6 +11,7 @@ use time::OffsetDateTime;
 
 use std::sync::Arc;
 
+use super::auth_cache::AuthCache;
 use super::db::{placeholders, write_error};
 use super::filter_sql::Table;
 use super::group_commit::{Keep, WriteTurn};
@@ -21,6 +22,23 @@ use super::{GROUP_COLUMNS, USER_COLUMNS, audit, orgs_tx, seats};
 pub(crate) struct SqliteTx {
     pub(crate) turn: WriteTurn,
     pub(crate) announced: Announced,
+    pub(crate) auth: AuthChange,
+}
+
+/// Whether this transaction changes tokens or enterprises, which the authentication cache
+/// hears when this is dropped: once the COMMIT has resolved (the writer keeps it until then),
+/// or at a rollback, where forgetting is merely unnecessary.
+pub(crate) struct AuthChange {
+    pub(crate) cache: Arc<AuthCache>,
+    pub(crate) changed: bool,
+}
+
+impl Drop for AuthChange {
+    fn drop(&mut self) {
+        if self.changed {
+            self.cache.changed();
+        }
+    }
 }
 
 /// The listings this transaction writes, announced to the listing cache before each statement
@@ -52,6 +70,7 @@ fn lower(s: &str) -> String {
 #[async_trait]
 impl Tx for SqliteTx {
     async fn insert_enterprise(&mut self, e: &NewEnterprise) -> Result<Enterprise, StoreError> {
+        self.auth.changed = true;
         let id: i64 = self
             .turn
             .conn()?
@@ -78,6 +97,7 @@ impl Tx for SqliteTx {
     }
 
     async fn insert_token(&mut self, t: &Token, secret_hash: &str) -> Result<(), StoreError> {
+        self.auth.changed = true;
         self.turn
             .conn()?
             .prepare_cached("INSERT INTO tokens (id, enterprise_id, owner, secret_hash, scopes, created, expires_at, revoked_at, last_used_at) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL)")
@@ -100,6 +120,7 @@ impl Tx for SqliteTx {
         id: &str,
         at: OffsetDateTime,
     ) -> Result<Option<Token>, StoreError> {
+        self.auth.changed = true;
         let mut stmt = self
             .turn
             .conn()?
@@ -113,6 +134,7 @@ impl Tx for SqliteTx {
     }
 
     async fn touch_token(&mut self, id: &str, at: OffsetDateTime) -> Result<(), StoreError> {
+        self.auth.changed = true;
         self.turn
             .conn()?
             .prepare_cached("UPDATE tokens SET last_used_at = ? WHERE id = ?")
@@ -489,14 +511,18 @@ impl Tx for SqliteTx {
     }
 
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
-        let SqliteTx { turn, announced } = *self;
-        // The listing cache must hear that these writes ended only once the COMMIT that makes
-        // them visible has resolved, even if the request is dropped meanwhile: the writer keeps
-        // the announcement until then.
-        let keep: Option<Keep> = if announced.writes.is_empty() {
+        let SqliteTx {
+            turn,
+            announced,
+            auth,
+        } = *self;
+        // The listing cache must hear that these writes ended, and the authentication cache
+        // that tokens changed, only once the COMMIT that makes them visible has resolved, even
+        // if the request is dropped meanwhile: the writer keeps both until then.
+        let keep: Option<Keep> = if announced.writes.is_empty() && !auth.changed {
             None
         } else {
-            Some(Box::new(announced))
+            Some(Box::new((announced, auth)))
         };
         turn.commit(keep).await
     }
