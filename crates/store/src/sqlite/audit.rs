@@ -7,6 +7,7 @@ use rusqlite::{Connection, ToSql, params};
 use time::OffsetDateTime;
 
 use super::SqliteStore;
+use super::db::rows_of;
 use super::rows::{backend, logged_event_from, micros};
 
 enum Param {
@@ -86,15 +87,12 @@ impl SqliteStore {
         params.push(Param::Int(i64::try_from(q.limit).unwrap_or(i64::MAX)));
         self.readers
             .scan(move |conn| {
-                let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
-                let mut rows = stmt
-                    .query(rusqlite::params_from_iter(params.iter()))
-                    .map_err(backend)?;
-                let mut out = Vec::new();
-                while let Some(r) = rows.next().map_err(backend)? {
-                    out.push(logged_event_from(r)?);
-                }
-                Ok(out)
+                rows_of(
+                    conn,
+                    &sql,
+                    rusqlite::params_from_iter(params.iter()),
+                    logged_event_from,
+                )
             })
             .await
     }

@@ -147,3 +147,34 @@ pub(crate) fn write_error(e: rusqlite::Error) -> StoreError {
 pub(crate) fn placeholders(n: usize) -> String {
     vec!["?"; n].join(",")
 }
+
+/// The records `sql` finds, decoded by `from_row`.
+pub(crate) fn rows_of<T>(
+    conn: &Connection,
+    sql: &str,
+    args: impl rusqlite::Params,
+    from_row: fn(&rusqlite::Row<'_>) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql).map_err(backend)?;
+    let mut rows = stmt.query(args).map_err(backend)?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next().map_err(backend)? {
+        out.push(from_row(r)?);
+    }
+    Ok(out)
+}
+
+/// The record `sql` finds, if any.
+pub(crate) fn row_of<T>(
+    conn: &Connection,
+    sql: &str,
+    args: impl rusqlite::Params,
+    from_row: fn(&rusqlite::Row<'_>) -> Result<T, StoreError>,
+) -> Result<Option<T>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql).map_err(backend)?;
+    let mut rows = stmt.query(args).map_err(backend)?;
+    match rows.next().map_err(backend)? {
+        Some(r) => Ok(Some(from_row(r)?)),
+        None => Ok(None),
+    }
+}

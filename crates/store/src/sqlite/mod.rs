@@ -30,7 +30,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::migrations;
 use auth_cache::AuthCache;
-use db::Readers;
+use db::{Readers, row_of, rows_of};
 use filter_sql::Table;
 use group_commit::Writer;
 use listing_cache::ListingCache;
@@ -117,37 +117,6 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
         tx.commit().map_err(backend)?;
     }
     Ok(())
-}
-
-/// The records `sql` finds, decoded by `from_row`.
-fn rows_of<T>(
-    conn: &Connection,
-    sql: &str,
-    args: impl rusqlite::Params,
-    from_row: fn(&rusqlite::Row<'_>) -> Result<T, StoreError>,
-) -> Result<Vec<T>, StoreError> {
-    let mut stmt = conn.prepare_cached(sql).map_err(backend)?;
-    let mut rows = stmt.query(args).map_err(backend)?;
-    let mut out = Vec::new();
-    while let Some(r) = rows.next().map_err(backend)? {
-        out.push(from_row(r)?);
-    }
-    Ok(out)
-}
-
-/// The record `sql` finds, if any.
-fn row_of<T>(
-    conn: &Connection,
-    sql: &str,
-    args: impl rusqlite::Params,
-    from_row: fn(&rusqlite::Row<'_>) -> Result<T, StoreError>,
-) -> Result<Option<T>, StoreError> {
-    let mut stmt = conn.prepare_cached(sql).map_err(backend)?;
-    let mut rows = stmt.query(args).map_err(backend)?;
-    match rows.next().map_err(backend)? {
-        Some(r) => Ok(Some(from_row(r)?)),
-        None => Ok(None),
-    }
 }
 
 #[async_trait]

@@ -2,10 +2,10 @@
 
 use directory::model::{ManagedUser, Organization, Team};
 use directory::store::{Slice, StoreError};
-use rusqlite::{Connection, params};
+use rusqlite::params;
 
-use super::orgs_tx::{team_where, teams_where};
-use super::rows::{backend, organization_from, user_from};
+use super::db::{row_of, rows_of};
+use super::rows::{organization_from, team_from, user_from};
 use super::{SqliteStore, USER_COLUMNS};
 
 pub(crate) const ORG_COLUMNS: &str = "id, enterprise_id, login, created";
@@ -28,49 +28,18 @@ fn user_columns_of_u() -> String {
         .join(", ")
 }
 
-/// The organizations `sql` (selecting `ORG_COLUMNS`) finds.
-fn organizations_where(
-    conn: &Connection,
-    sql: &str,
-    args: impl rusqlite::Params,
-) -> Result<Vec<Organization>, StoreError> {
-    let mut stmt = conn.prepare_cached(sql).map_err(backend)?;
-    let mut rows = stmt.query(args).map_err(backend)?;
-    let mut out = Vec::new();
-    while let Some(r) = rows.next().map_err(backend)? {
-        out.push(organization_from(r)?);
-    }
-    Ok(out)
-}
-
-/// The users `sql` (selecting `u.` user columns) finds.
-pub(super) fn users_where(
-    conn: &Connection,
-    sql: &str,
-    args: impl rusqlite::Params,
-) -> Result<Vec<ManagedUser>, StoreError> {
-    let mut stmt = conn.prepare_cached(sql).map_err(backend)?;
-    let mut rows = stmt.query(args).map_err(backend)?;
-    let mut out = Vec::new();
-    while let Some(r) = rows.next().map_err(backend)? {
-        out.push(user_from(r)?);
-    }
-    Ok(out)
-}
-
 impl SqliteStore {
     pub(super) fn read_organization_by_login(
         &self,
         login: &str,
     ) -> Result<Option<Organization>, StoreError> {
         self.readers.run(|c| {
-            Ok(organizations_where(
+            row_of(
                 c,
                 &format!("SELECT {ORG_COLUMNS} FROM organizations WHERE login_lc = ?"),
                 params![login.to_lowercase()],
-            )?
-            .into_iter()
-            .next())
+                organization_from,
+            )
         })
     }
 
@@ -79,22 +48,24 @@ impl SqliteStore {
         enterprise_id: i64,
     ) -> Result<Vec<Organization>, StoreError> {
         self.readers.run(|c| {
-            organizations_where(
+            rows_of(
                 c,
                 &format!(
                     "SELECT {ORG_COLUMNS} FROM organizations WHERE enterprise_id = ? ORDER BY id"
                 ),
                 params![enterprise_id],
+                organization_from,
             )
         })
     }
 
     pub(super) fn read_teams(&self, org_id: i64) -> Result<Vec<Team>, StoreError> {
         self.readers.run(|c| {
-            teams_where(
+            rows_of(
                 c,
                 &format!("SELECT {TEAM_COLUMNS} FROM teams WHERE org_id = ? ORDER BY id"),
                 params![org_id],
+                team_from,
             )
         })
     }
@@ -109,13 +80,7 @@ impl SqliteStore {
     }
 
     pub(super) fn read_team(&self, id: i64) -> Result<Option<Team>, StoreError> {
-        self.readers.run(|c| {
-            team_where(
-                c,
-                &format!("SELECT {TEAM_COLUMNS} FROM teams WHERE id = ?"),
-                params![id],
-            )
-        })
+        self.readers.run(|c| super::orgs_tx::team(c, id))
     }
 
     pub(super) fn read_linked_teams(&self, group_id: &str) -> Result<Vec<Team>, StoreError> {
@@ -134,7 +99,7 @@ impl SqliteStore {
         );
         let group_id = group_id.to_string();
         self.readers
-            .scan(move |c| users_where(c, &sql, params![group_id]))
+            .scan(move |c| rows_of(c, &sql, params![group_id], user_from))
             .await
     }
 
@@ -150,7 +115,7 @@ impl SqliteStore {
             user_columns_of_u()
         );
         self.readers
-            .scan(move |c| users_where(c, &sql, params![team_id, limit, offset]))
+            .scan(move |c| rows_of(c, &sql, params![team_id, limit, offset], user_from))
             .await
     }
 
@@ -166,7 +131,7 @@ impl SqliteStore {
             user_columns_of_u()
         );
         self.readers
-            .scan(move |c| users_where(c, &sql, params![org_id, limit, offset]))
+            .scan(move |c| rows_of(c, &sql, params![org_id, limit, offset], user_from))
             .await
     }
 }

@@ -2,10 +2,10 @@
 
 use directory::model::{NewTeam, Organization, SeatChange, Team};
 use directory::store::StoreError;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 use time::OffsetDateTime;
 
-use super::db::write_error;
+use super::db::{row_of, rows_of, write_error};
 use super::orgs::TEAM_COLUMNS;
 use super::rows::{backend, micros, team_from};
 
@@ -68,40 +68,12 @@ pub(super) fn insert_team(tx: &Connection, t: &NewTeam) -> Result<Team, StoreErr
     })
 }
 
-/// The teams `sql` (selecting `TEAM_COLUMNS`) finds.
-pub(super) fn teams_where(
-    conn: &Connection,
-    sql: &str,
-    args: impl rusqlite::Params,
-) -> Result<Vec<Team>, StoreError> {
-    let mut stmt = conn.prepare_cached(sql).map_err(backend)?;
-    let mut rows = stmt.query(args).map_err(backend)?;
-    let mut out = Vec::new();
-    while let Some(r) = rows.next().map_err(backend)? {
-        out.push(team_from(r)?);
-    }
-    Ok(out)
-}
-
-/// The team `sql` (selecting `TEAM_COLUMNS`) finds, if any.
-pub(super) fn team_where(
-    conn: &Connection,
-    sql: &str,
-    args: impl rusqlite::Params,
-) -> Result<Option<Team>, StoreError> {
-    conn.prepare_cached(sql)
-        .map_err(backend)?
-        .query_row(args, |r| Ok(team_from(r)))
-        .optional()
-        .map_err(backend)?
-        .transpose()
-}
-
 pub(super) fn team(tx: &Connection, id: i64) -> Result<Option<Team>, StoreError> {
-    team_where(
+    row_of(
         tx,
         &format!("SELECT {TEAM_COLUMNS} FROM teams WHERE id = ?"),
         params![id],
+        team_from,
     )
 }
 
@@ -110,10 +82,11 @@ pub(super) fn team_by_slug(
     org_id: i64,
     slug: &str,
 ) -> Result<Option<Team>, StoreError> {
-    team_where(
+    row_of(
         tx,
         &format!("SELECT {TEAM_COLUMNS} FROM teams WHERE org_id = ? AND slug = ?"),
         params![org_id, slug.to_lowercase()],
+        team_from,
     )
 }
 
@@ -156,10 +129,11 @@ pub(super) fn set_team_group(
 }
 
 pub(super) fn linked_teams(tx: &Connection, group_id: &str) -> Result<Vec<Team>, StoreError> {
-    teams_where(
+    rows_of(
         tx,
         &format!("SELECT {TEAM_COLUMNS} FROM teams WHERE group_id = ? ORDER BY id"),
         params![group_id],
+        team_from,
     )
 }
 

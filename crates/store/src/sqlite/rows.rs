@@ -16,23 +16,22 @@ pub(crate) fn get<T: FromSql>(r: &Row<'_>, name: &str) -> Result<T, StoreError> 
 use crate::convert::{from_micros, opt_time, profile, scopes_from_text};
 
 pub(crate) fn enterprise_from(r: &Row<'_>) -> Result<Enterprise, StoreError> {
-    Ok(Enterprise {
-        id: get(r, "id")?,
-        slug: get(r, "slug")?,
-        short_code: get(r, "short_code")?,
-        profile: profile(&get::<String>(r, "profile")?)?,
-        created: from_micros(get(r, "created")?)?,
-    })
+    enterprise_named(r, "id", "created")
 }
 
 /// An enterprise joined under `e_`-prefixed column names.
 pub(crate) fn enterprise_from_prefixed(r: &Row<'_>) -> Result<Enterprise, StoreError> {
+    enterprise_named(r, "e_id", "e_created")
+}
+
+/// An enterprise whose `id` and `created` columns have these names.
+fn enterprise_named(r: &Row<'_>, id: &str, created: &str) -> Result<Enterprise, StoreError> {
     Ok(Enterprise {
-        id: get(r, "e_id")?,
+        id: get(r, id)?,
         slug: get(r, "slug")?,
         short_code: get(r, "short_code")?,
         profile: profile(&get::<String>(r, "profile")?)?,
-        created: from_micros(get(r, "e_created")?)?,
+        created: from_micros(get(r, created)?)?,
     })
 }
 
