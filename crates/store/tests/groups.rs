@@ -8,6 +8,7 @@ both_backends!(
     group_display_names_are_unique_per_enterprise,
     members_add_and_remove_as_sets,
     memberships_and_members_list_in_stable_order,
+    a_writer_dropped_during_a_group_wide_statement_leaves_nothing,
 );
 
 async fn group_display_names_are_unique_per_enterprise(b: Backend) {
@@ -94,4 +95,39 @@ async fn memberships_and_members_list_in_stable_order(b: Backend) {
             .is_empty()
     );
     let _ = now();
+}
+
+/// Statements over a whole group may run away from the writer's own thread; a writer that goes
+/// away meanwhile (a client hanging up) must still leave nothing behind, and the next writer
+/// must get the connection.
+async fn a_writer_dropped_during_a_group_wide_statement_leaves_nothing(b: Backend) {
+    let e = b.enterprise("acme").await;
+    // Enough members that deleting them takes a while: the writer is dropped mid-statement.
+    let members: Vec<String> = (0..3000).map(|i| format!("u{i}")).collect();
+    let mut setup = b.store.begin().await.unwrap();
+    for id in &members {
+        setup.insert_user(&user(e, id, id)).await.unwrap();
+    }
+    setup.insert_group(&group(e, "g1", "G")).await.unwrap();
+    setup.add_members("g1", &members).await.unwrap();
+    setup.commit().await.unwrap();
+    let mut tx = b.store.begin().await.unwrap();
+    tx.insert_group(&group(e, "g2", "Half-done")).await.unwrap();
+    // Polled once, then dropped: the statement is under way when its writer disappears.
+    let cut_short = tokio::time::timeout(std::time::Duration::ZERO, tx.delete_group(e, "g1")).await;
+    assert!(cut_short.is_err(), "the deletion was cut short");
+    drop(tx);
+    let mut next = b.store.begin().await.unwrap();
+    next.insert_group(&group(e, "g3", "Next")).await.unwrap();
+    next.commit().await.unwrap();
+    assert!(
+        b.store.group(e, "g2").await.unwrap().is_none(),
+        "the dropped writer's insert is gone"
+    );
+    assert!(
+        b.store.group(e, "g1").await.unwrap().is_some(),
+        "its deletion never happened"
+    );
+    assert_eq!(b.store.members("g1").await.unwrap().len(), 3000);
+    assert!(b.store.group(e, "g3").await.unwrap().is_some());
 }

@@ -122,6 +122,33 @@ impl WriteTurn {
             .ok_or_else(|| StoreError::Backend("write turn used after it ended".into()))
     }
 
+    /// Run `f` on the connection on the blocking pool, for statements that may touch a whole
+    /// group or team (100,000 rows), which must not hold up an async worker thread. The turn
+    /// travels with `f`: if this writer is dropped meanwhile, the turn ends over there just as
+    /// it would here, its savepoint rolled back.
+    pub(crate) async fn off_thread<T, F>(&mut self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let guard = self
+            .guard
+            .take()
+            .ok_or_else(|| StoreError::Backend("write turn used after it ended".into()))?;
+        let travelling = WriteTurn {
+            guard: Some(guard),
+            writer: self.writer.clone(),
+        };
+        let (mut back, out) = tokio::task::spawn_blocking(move || {
+            let out = travelling.conn().and_then(f);
+            (travelling, out)
+        })
+        .await
+        .map_err(|e| StoreError::Backend(format!("a write task failed: {e}")))?;
+        self.guard = back.guard.take();
+        out
+    }
+
     /// Keep this writer's changes and wait until a COMMIT includes them. `keep` is dropped
     /// once that COMMIT has resolved, even if this future is dropped before.
     pub(crate) async fn commit(mut self, keep: Option<Keep>) -> Result<(), StoreError> {

@@ -354,16 +354,21 @@ impl Tx for SqliteTx {
     async fn delete_group(&mut self, enterprise_id: i64, id: &str) -> Result<(), StoreError> {
         self.announced
             .announce((enterprise_id, Table::Groups), true);
-        let conn = self.turn.conn()?;
-        conn.prepare_cached("DELETE FROM group_members WHERE group_id = ?")
-            .map_err(backend)?
-            .execute(params![id])
-            .map_err(backend)?;
-        conn.prepare_cached("DELETE FROM groups WHERE enterprise_id = ? AND id = ?")
-            .map_err(backend)?
-            .execute(params![enterprise_id, id])
-            .map_err(backend)?;
-        Ok(())
+        // Deleting a group deletes its membership rows: possibly a hundred thousand.
+        let id = id.to_string();
+        self.turn
+            .off_thread(move |conn| {
+                conn.prepare_cached("DELETE FROM group_members WHERE group_id = ?")
+                    .map_err(backend)?
+                    .execute(params![id])
+                    .map_err(backend)?;
+                conn.prepare_cached("DELETE FROM groups WHERE enterprise_id = ? AND id = ?")
+                    .map_err(backend)?
+                    .execute(params![enterprise_id, id])
+                    .map_err(backend)?;
+                Ok(())
+            })
+            .await
     }
 
     async fn add_members(
@@ -407,14 +412,20 @@ impl Tx for SqliteTx {
     }
 
     async fn member_ids(&mut self, group_id: &str) -> Result<Vec<String>, StoreError> {
+        // A group may have a hundred thousand members.
+        let group_id = group_id.to_string();
         self.turn
-            .conn()?
-            .prepare_cached("SELECT user_id FROM group_members WHERE group_id = ? ORDER BY seq")
-            .map_err(backend)?
-            .query_map(params![group_id], |r| r.get(0))
-            .map_err(backend)?
-            .collect::<Result<Vec<String>, _>>()
-            .map_err(backend)
+            .off_thread(move |c| {
+                c.prepare_cached(
+                    "SELECT user_id FROM group_members WHERE group_id = ? ORDER BY seq",
+                )
+                .map_err(backend)?
+                .query_map(params![group_id], |r| r.get(0))
+                .map_err(backend)?
+                .collect::<Result<Vec<String>, _>>()
+                .map_err(backend)
+            })
+            .await
     }
 
     async fn append_audit(&mut self, events: &[AuditEvent]) -> Result<(), StoreError> {
@@ -487,11 +498,16 @@ impl Tx for SqliteTx {
     }
 
     async fn delete_team(&mut self, team_id: i64) -> Result<Vec<SeatChange>, StoreError> {
-        orgs_tx::delete_team(self.turn.conn()?, team_id)
+        self.turn
+            .off_thread(move |c| orgs_tx::delete_team(c, team_id))
+            .await
     }
 
     async fn sync_team_seats(&mut self, team_id: i64) -> Result<Vec<SeatChange>, StoreError> {
-        seats::sync_team_seats(self.turn.conn()?, team_id)
+        // A team linked to a large group: a set difference over all its members.
+        self.turn
+            .off_thread(move |c| seats::sync_team_seats(c, team_id))
+            .await
     }
 
     async fn sync_user_seats(&mut self, user_id: &str) -> Result<Vec<TeamSeatChange>, StoreError> {
@@ -503,7 +519,11 @@ impl Tx for SqliteTx {
         org_id: i64,
         user_ids: &[String],
     ) -> Result<Vec<SeatChange>, StoreError> {
-        seats::sync_org_seats(self.turn.conn()?, org_id, user_ids)
+        // After a team link or unlink these are all of the team's members.
+        let user_ids = user_ids.to_vec();
+        self.turn
+            .off_thread(move |c| seats::sync_org_seats(c, org_id, &user_ids))
+            .await
     }
 
     async fn prune_audit(&mut self, before: OffsetDateTime) -> Result<u64, StoreError> {
