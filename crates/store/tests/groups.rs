@@ -9,6 +9,7 @@ both_backends!(
     members_add_and_remove_as_sets,
     memberships_and_members_list_in_stable_order,
     a_writer_dropped_during_a_group_wide_statement_leaves_nothing,
+    a_writer_that_stops_waiting_does_not_hold_up_commits,
 );
 
 async fn group_display_names_are_unique_per_enterprise(b: Backend) {
@@ -130,4 +131,22 @@ async fn a_writer_dropped_during_a_group_wide_statement_leaves_nothing(b: Backen
     );
     assert_eq!(b.store.members("g1").await.unwrap().len(), 3000);
     assert!(b.store.group(e, "g3").await.unwrap().is_some());
+}
+
+/// A writer dropped while it waits for the connection (a client hanging up) must not make the
+/// others wait for it: the next commit still completes on its own.
+async fn a_writer_that_stops_waiting_does_not_hold_up_commits(b: Backend) {
+    let e = b.enterprise("acme").await;
+    let mut first = b.store.begin().await.unwrap();
+    first.insert_group(&group(e, "g1", "First")).await.unwrap();
+    let second = tokio::time::timeout(std::time::Duration::from_millis(50), b.store.begin()).await;
+    if !b.is_postgres() {
+        // SQLite has one write connection; PostgreSQL lets both writers in.
+        assert!(second.is_err(), "the second writer waited, then went away");
+    }
+    drop(second);
+    // Liveness, not speed: without the fix this commit waits for the writer that left.
+    let committed = tokio::time::timeout(std::time::Duration::from_secs(10), first.commit()).await;
+    assert!(matches!(committed, Ok(Ok(()))), "{committed:?}");
+    assert!(b.store.group(e, "g1").await.unwrap().is_some());
 }

@@ -44,6 +44,22 @@ pub(crate) struct WriteTurn {
     writer: Arc<Writer>,
 }
 
+/// One writer waiting for the connection, for as long as this lives.
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl<'a> Waiting<'a> {
+    fn new(count: &'a AtomicUsize) -> Waiting<'a> {
+        count.fetch_add(1, Ordering::SeqCst);
+        Waiting(count)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 fn exec(conn: &Connection, sql: &'static str) -> Result<(), StoreError> {
     conn.execute_batch(sql).map_err(backend)
 }
@@ -62,9 +78,12 @@ impl Writer {
 
     /// Wait for the connection and open a savepoint for this writer.
     pub(crate) async fn begin(self: &Arc<Self>) -> Result<WriteTurn, StoreError> {
-        self.waiting.fetch_add(1, Ordering::SeqCst);
+        // Counted as waiting until the connection is ours, or until this future is dropped
+        // (a client that hung up): a count left behind would make every committer leave the
+        // COMMIT to a writer that never comes.
+        let waiting = Waiting::new(&self.waiting);
         let mut guard = self.state.clone().lock_owned().await;
-        self.waiting.fetch_sub(1, Ordering::SeqCst);
+        drop(waiting);
         if !guard.open {
             exec(&guard.conn, "BEGIN IMMEDIATE")?;
             guard.open = true;
