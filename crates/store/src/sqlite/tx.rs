@@ -67,6 +67,29 @@ fn lower(s: &str) -> String {
     s.to_lowercase()
 }
 
+/// A user's columns that a write sets, insert or update alike (with `user_state`).
+const USER_STATE_COLUMNS: &str = "user_name, user_name_lc, handle, handle_lc, external_id, display_name, display_name_lc, active, doc, version, last_modified";
+const USER_STATE_LEN: usize = 11;
+
+/// The values of `USER_STATE_COLUMNS` for `u`, in that order.
+fn user_state(u: &ManagedUser) -> [rusqlite::types::Value; USER_STATE_LEN] {
+    use rusqlite::types::Value;
+    let text = |s: &Option<String>| s.clone().map_or(Value::Null, Value::Text);
+    [
+        Value::Text(u.user_name.clone()),
+        Value::Text(lower(&u.user_name)),
+        Value::Text(u.handle.clone()),
+        Value::Text(lower(&u.handle)),
+        text(&u.external_id),
+        text(&u.display_name),
+        text(&u.display_name.as_deref().map(lower)),
+        Value::Integer(i64::from(u.active)),
+        Value::Text(u.doc.to_string()),
+        Value::Integer(u.version),
+        Value::Integer(micros(u.last_modified)),
+    ]
+}
+
 #[async_trait]
 impl Tx for SqliteTx {
     async fn insert_enterprise(&mut self, e: &NewEnterprise) -> Result<Enterprise, StoreError> {
@@ -166,29 +189,20 @@ impl Tx for SqliteTx {
     async fn insert_user(&mut self, u: &ManagedUser) -> Result<(), StoreError> {
         self.announced
             .announce((u.enterprise_id, Table::Users), false);
+        let sql = format!(
+            "INSERT INTO users (id, enterprise_id, created, {USER_STATE_COLUMNS}) VALUES (?, ?, ?, {})",
+            placeholders(USER_STATE_LEN)
+        );
+        let head: [&dyn rusqlite::ToSql; 3] = [&u.id, &u.enterprise_id, &micros(u.created)];
+        let state = user_state(u);
         self.turn
             .conn()?
-            .prepare_cached(
-                "INSERT INTO users (id, enterprise_id, user_name, user_name_lc, handle, handle_lc, external_id, display_name, display_name_lc, active, doc, version, created, last_modified) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            )
+            .prepare_cached(&sql)
             .map_err(backend)?
-            .execute(params![
-                u.id,
-                u.enterprise_id,
-                u.user_name,
-                lower(&u.user_name),
-                u.handle,
-                lower(&u.handle),
-                u.external_id,
-                u.display_name,
-                u.display_name.as_deref().map(lower),
-                u.active,
-                u.doc.to_string(),
-                u.version,
-                micros(u.created),
-                micros(u.last_modified)
-            ])
+            .execute(rusqlite::params_from_iter(
+                head.into_iter()
+                    .chain(state.iter().map(|v| v as &dyn rusqlite::ToSql)),
+            ))
             .map_err(write_error)?;
         Ok(())
     }
@@ -198,30 +212,20 @@ impl Tx for SqliteTx {
         u: &ManagedUser,
         expected_version: i64,
     ) -> Result<bool, StoreError> {
+        let sql = format!(
+            "UPDATE users SET ({USER_STATE_COLUMNS}) = ({}) WHERE enterprise_id = ? AND id = ? AND version = ?",
+            placeholders(USER_STATE_LEN)
+        );
+        let tail: [&dyn rusqlite::ToSql; 3] = [&u.enterprise_id, &u.id, &expected_version];
+        let state = user_state(u);
         let done = self
             .turn
             .conn()?
-            .prepare_cached(
-                "UPDATE users SET user_name = ?, user_name_lc = ?, handle = ?, handle_lc = ?, external_id = ?, display_name = ?, display_name_lc = ?, \
-                 active = ?, doc = ?, version = ?, last_modified = ? WHERE enterprise_id = ? AND id = ? AND version = ?",
-            )
+            .prepare_cached(&sql)
             .map_err(backend)?
-            .execute(params![
-                u.user_name,
-                lower(&u.user_name),
-                u.handle,
-                lower(&u.handle),
-                u.external_id,
-                u.display_name,
-                u.display_name.as_deref().map(lower),
-                u.active,
-                u.doc.to_string(),
-                u.version,
-                micros(u.last_modified),
-                u.enterprise_id,
-                u.id,
-                expected_version
-            ])
+            .execute(rusqlite::params_from_iter(
+                state.iter().map(|v| v as &dyn rusqlite::ToSql).chain(tail),
+            ))
             .map_err(write_error)?;
         Ok(done == 1)
     }
