@@ -30,6 +30,16 @@ pub enum DirectoryError {
     /// is retried a few times before this reaches a caller.
     #[error("{0}")]
     Contention(String),
+    /// The database cannot take requests now; nothing was changed (503 with `Retry-After`).
+    #[error("{0}")]
+    Unavailable(String),
+    /// The disk is full; nothing was changed (507).
+    #[error("{0}")]
+    StorageFull(String),
+    /// The change was sent to be committed and no answer came back: it may have been saved
+    /// (503; the client must read before it retries).
+    #[error("{0}")]
+    OutcomeUnknown(String),
     /// A storage failure the caller cannot fix.
     #[error("{0}")]
     Internal(String),
@@ -73,12 +83,27 @@ impl From<StoreError> for DirectoryError {
             }
             StoreError::UnsupportedFilter(d) => DirectoryError::Scim(ScimError::InvalidFilter(d)),
             StoreError::Retryable(d) => DirectoryError::Contention(d),
+            StoreError::Unavailable(d) => DirectoryError::Unavailable(d),
+            StoreError::Full(d) => DirectoryError::StorageFull(d),
+            StoreError::OutcomeUnknown(d) => DirectoryError::OutcomeUnknown(d),
             StoreError::Backend(d) => DirectoryError::Internal(d),
         }
     }
 }
 
+/// What `Retry-After` says when the database is unavailable.
+pub const UNAVAILABLE_RETRY_SECONDS: u64 = 5;
+
 impl DirectoryError {
+    /// Seconds a client should wait before retrying, for the errors that have a retry time.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            DirectoryError::Contention(_) | DirectoryError::OutcomeUnknown(_) => Some(1),
+            DirectoryError::Unavailable(_) => Some(UNAVAILABLE_RETRY_SECONDS),
+            _ => None,
+        }
+    }
+
     /// The HTTP status and RFC 7644 §3.12 body of this error: what a client is told, whether
     /// in a response of its own or inside a bulk response.
     pub fn status_and_body(&self) -> (u16, serde_json::Value) {
@@ -96,6 +121,36 @@ impl DirectoryError {
                     503,
                     None,
                     "the resource is being changed by many requests at once; retry shortly",
+                ),
+            ),
+            DirectoryError::Unavailable(d) => (
+                503,
+                error_body(
+                    503,
+                    None,
+                    &format!(
+                        "Roster cannot use its database right now ({d}); the request changed nothing. Retry after {UNAVAILABLE_RETRY_SECONDS} seconds; the server log has the details."
+                    ),
+                ),
+            ),
+            DirectoryError::StorageFull(d) => (
+                507,
+                error_body(
+                    507,
+                    None,
+                    &format!(
+                        "Roster's storage is full ({d}); the request changed nothing. An operator must free disk space; retry after that."
+                    ),
+                ),
+            ),
+            DirectoryError::OutcomeUnknown(d) => (
+                503,
+                error_body(
+                    503,
+                    None,
+                    &format!(
+                        "the outcome of this request is unknown: Roster sent the change to its database, which did not confirm it ({d}). It may or may not have been saved; read the resource before retrying."
+                    ),
                 ),
             ),
             DirectoryError::Internal(_) => (

@@ -37,6 +37,18 @@ pub enum StoreError {
     /// A filter the store cannot compile.
     #[error("{0}")]
     UnsupportedFilter(String),
+    /// The database cannot take this request now (unreachable, every connection busy, the
+    /// file read-only, locked by another process, or gone); nothing was changed. The text
+    /// says which, in words an operator can act on, and carries no secret.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// The disk (or the database's quota) is full; nothing was changed.
+    #[error("storage full: {0}")]
+    Full(String),
+    /// A COMMIT was sent and no answer came back (the connection broke, the disk failed, the
+    /// wait ran out): the change may or may not have been saved.
+    #[error("outcome unknown: {0}")]
+    OutcomeUnknown(String),
     #[error("storage failure: {0}")]
     Backend(String),
 }

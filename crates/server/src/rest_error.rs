@@ -13,7 +13,7 @@ pub struct RestError {
     pub status: StatusCode,
     pub message: String,
     pub docs: &'static str,
-    retry_after: bool,
+    retry_after: Option<u64>,
     authenticate: bool,
 }
 
@@ -23,7 +23,7 @@ impl RestError {
             status,
             message: message.into(),
             docs: REST_DOCS,
-            retry_after: false,
+            retry_after: None,
             authenticate: false,
         }
     }
@@ -37,13 +37,7 @@ impl RestError {
 
 impl From<DirectoryError> for RestError {
     fn from(e: DirectoryError) -> Self {
-        match &e {
-            DirectoryError::Contention(detail) => {
-                tracing::warn!(%detail, "gave up after repeated write conflicts")
-            }
-            DirectoryError::Internal(detail) => tracing::error!(%detail, "internal error"),
-            _ => {}
-        }
+        crate::api_error::log(&e);
         let (status, body) = e.status_and_body();
         let status = match e {
             DirectoryError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -55,7 +49,7 @@ impl From<DirectoryError> for RestError {
             .unwrap_or("the request failed")
             .to_string();
         let mut r = RestError::new(status, message);
-        r.retry_after = matches!(e, DirectoryError::Contention(_));
+        r.retry_after = e.retry_after();
         r.authenticate = matches!(e, DirectoryError::Unauthenticated(_));
         r
     }
@@ -77,9 +71,10 @@ impl IntoResponse for RestError {
             self.status,
             &json!({ "message": self.message, "documentation_url": self.docs }),
         );
-        if self.retry_after {
-            r.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        if let Some(after) = self.retry_after
+            && let Ok(v) = HeaderValue::from_str(&after.to_string())
+        {
+            r.headers_mut().insert(header::RETRY_AFTER, v);
         }
         if self.authenticate {
             r.headers_mut().insert(
