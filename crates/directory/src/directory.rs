@@ -129,6 +129,11 @@ impl Directory {
         }
     }
 
+    /// Whether the store can serve requests now (see `Store::ready`).
+    pub async fn ready(&self) -> Result<(), DirectoryError> {
+        Ok(self.store.ready().await?)
+    }
+
     pub async fn enterprise(&self, slug: &str) -> Result<Option<Enterprise>, DirectoryError> {
         Ok(self.store.enterprise_by_slug(slug).await?)
     }

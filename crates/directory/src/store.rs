@@ -130,6 +130,11 @@ pub trait Store: Send + Sync + 'static {
     /// Start a write transaction.
     async fn begin(&self) -> Result<Box<dyn Tx>, StoreError>;
 
+    /// Whether the store can serve reads and writes now, answered within a short, bounded
+    /// time (`/readyz`): a load balancer takes a replica whose database is gone out of
+    /// rotation.
+    async fn ready(&self) -> Result<(), StoreError>;
+
     async fn enterprise_by_slug(&self, slug: &str) -> Result<Option<Enterprise>, StoreError>;
     async fn enterprises(&self) -> Result<Vec<Enterprise>, StoreError>;
     /// The token with this secret hash, and its enterprise.

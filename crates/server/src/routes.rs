@@ -162,7 +162,7 @@ async fn healthz() -> Response {
 /// Ready when the database answers: a load balancer takes a replica that lost its database
 /// out of rotation (`/healthz` says only that the process serves HTTP).
 async fn readyz(State(state): State<AppState>) -> Response {
-    match state.directory.enterprise("").await {
+    match state.directory.ready().await {
         Ok(_) => scim_json(StatusCode::OK, &json!({ "status": "ready" })),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");

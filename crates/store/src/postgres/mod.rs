@@ -162,6 +162,14 @@ impl Store for PgStore {
         Ok(Box::new(tx::PgTx { tx }))
     }
 
+    async fn ready(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(pg_error)?;
+        Ok(())
+    }
+
     async fn enterprise_by_slug(&self, slug: &str) -> Result<Option<Enterprise>, StoreError> {
         let row = sqlx::query(AssertSqlSafe(format!(
             "SELECT {ENTERPRISE_COLUMNS} FROM enterprises WHERE slug = $1"

@@ -136,6 +136,12 @@ impl Store for SqliteStore {
         }))
     }
 
+    async fn ready(&self) -> Result<(), StoreError> {
+        self.readers
+            .run(|c| row_of(c, "SELECT 1", [], |_| Ok(())))
+            .map(|_| ())
+    }
+
     async fn enterprise_by_slug(&self, slug: &str) -> Result<Option<Enterprise>, StoreError> {
         self.readers.run(|c| {
             row_of(
