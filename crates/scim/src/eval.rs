@@ -221,7 +221,7 @@ fn compare_one(stored: &Value, op: CompareOp, literal: &Value, attr: Option<&Att
             let (a, b) = if case_exact {
                 (s.clone(), l.clone())
             } else {
-                (s.to_lowercase(), l.to_lowercase())
+                (crate::fold::fold(s), crate::fold::fold(l))
             };
             match op {
                 CompareOp::Co => a.contains(&b),

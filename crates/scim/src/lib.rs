@@ -8,10 +8,12 @@ pub mod discovery;
 pub mod error;
 pub mod eval;
 pub mod filter;
+pub mod fold;
 pub mod list;
 pub mod normalize;
 pub mod patch;
 pub mod project;
 pub mod schema;
+pub mod shown;
 
 pub use error::ScimError;

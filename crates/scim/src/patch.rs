@@ -708,9 +708,7 @@ fn clear_primary(items: &mut [Value], keep: usize) {
 /// attribute that is not caseExact.
 fn same_value(attr: &Attribute, a: &Value, b: &Value) -> bool {
     match (a, b) {
-        (Value::String(x), Value::String(y)) if !attr.case_exact => {
-            x.to_lowercase() == y.to_lowercase()
-        }
+        (Value::String(x), Value::String(y)) if !attr.case_exact => crate::fold::same(x, y),
         _ => a == b,
     }
 }

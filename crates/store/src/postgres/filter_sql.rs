@@ -494,7 +494,7 @@ impl Compiler<'_> {
                 let (lhs, lit) = if o.case_exact {
                     (text, lit.to_string())
                 } else if o.folded {
-                    (text, lit.to_lowercase())
+                    (text, scim::fold::fold(lit))
                 } else {
                     (format!("lower({text})"), lit.to_lowercase())
                 };

@@ -27,6 +27,12 @@ fn lower(s: &str) -> String {
     s.to_lowercase()
 }
 
+/// The stored key of a case-insensitive value that users are told apart by (userName, handle,
+/// displayName): the one folding function both backends share.
+fn fold(s: &str) -> String {
+    scim::fold::fold(s)
+}
+
 /// `wanted` (first occurrences, in order) restricted to `got`: the driver returns rows of a
 /// set operation in no promised order, the trait promises the caller's.
 fn in_order(wanted: &[String], got: Vec<String>) -> Vec<String> {
@@ -127,12 +133,12 @@ impl Tx for PgTx {
         .bind(&u.id)
         .bind(u.enterprise_id)
         .bind(&u.user_name)
-        .bind(lower(&u.user_name))
+        .bind(fold(&u.user_name))
         .bind(&u.handle)
-        .bind(lower(&u.handle))
+        .bind(fold(&u.handle))
         .bind(&u.external_id)
         .bind(&u.display_name)
-        .bind(u.display_name.as_deref().map(lower))
+        .bind(u.display_name.as_deref().map(fold))
         .bind(u.active)
         .bind(Json(&u.doc))
         .bind(u.version)
@@ -154,12 +160,12 @@ impl Tx for PgTx {
              active = $8, doc = $9, version = $10, last_modified = $11 WHERE enterprise_id = $12 AND id = $13 AND version = $14",
         )
         .bind(&u.user_name)
-        .bind(lower(&u.user_name))
+        .bind(fold(&u.user_name))
         .bind(&u.handle)
-        .bind(lower(&u.handle))
+        .bind(fold(&u.handle))
         .bind(&u.external_id)
         .bind(&u.display_name)
-        .bind(u.display_name.as_deref().map(lower))
+        .bind(u.display_name.as_deref().map(fold))
         .bind(u.active)
         .bind(Json(&u.doc))
         .bind(u.version)
@@ -239,7 +245,7 @@ impl Tx for PgTx {
         .bind(&g.id)
         .bind(g.enterprise_id)
         .bind(&g.display_name)
-        .bind(lower(&g.display_name))
+        .bind(fold(&g.display_name))
         .bind(&g.external_id)
         .bind(Json(&g.doc))
         .bind(g.version)
@@ -261,7 +267,7 @@ impl Tx for PgTx {
              WHERE enterprise_id = $7 AND id = $8 AND version = $9",
         )
         .bind(&g.display_name)
-        .bind(lower(&g.display_name))
+        .bind(fold(&g.display_name))
         .bind(&g.external_id)
         .bind(Json(&g.doc))
         .bind(g.version)

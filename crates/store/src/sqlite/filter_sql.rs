@@ -574,7 +574,7 @@ impl Compiler<'_> {
                 let (lhs, lit) = if o.case_exact {
                     (o.sql.clone(), lit.to_string())
                 } else if o.folded {
-                    (o.sql.clone(), lit.to_lowercase())
+                    (o.sql.clone(), scim::fold::fold(lit))
                 } else {
                     (format!("lower({})", o.sql), lit.to_lowercase())
                 };

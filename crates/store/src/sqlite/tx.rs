@@ -67,6 +67,12 @@ fn lower(s: &str) -> String {
     s.to_lowercase()
 }
 
+/// The stored key of a case-insensitive value that users are told apart by (userName, handle,
+/// displayName): the one folding function both backends share.
+fn fold(s: &str) -> String {
+    scim::fold::fold(s)
+}
+
 /// A user's columns that a write sets, insert or update alike (with `user_state`).
 const USER_STATE_COLUMNS: &str = "user_name, user_name_lc, handle, handle_lc, external_id, display_name, display_name_lc, active, doc, version, last_modified";
 const USER_STATE_LEN: usize = 11;
@@ -77,12 +83,12 @@ fn user_state(u: &ManagedUser) -> [rusqlite::types::Value; USER_STATE_LEN] {
     let text = |s: &Option<String>| s.clone().map_or(Value::Null, Value::Text);
     [
         Value::Text(u.user_name.clone()),
-        Value::Text(lower(&u.user_name)),
+        Value::Text(fold(&u.user_name)),
         Value::Text(u.handle.clone()),
-        Value::Text(lower(&u.handle)),
+        Value::Text(fold(&u.handle)),
         text(&u.external_id),
         text(&u.display_name),
-        text(&u.display_name.as_deref().map(lower)),
+        text(&u.display_name.as_deref().map(fold)),
         Value::Integer(i64::from(u.active)),
         Value::Text(u.doc.to_string()),
         Value::Integer(u.version),
@@ -316,7 +322,7 @@ impl Tx for SqliteTx {
                 g.id,
                 g.enterprise_id,
                 g.display_name,
-                lower(&g.display_name),
+                fold(&g.display_name),
                 g.external_id,
                 g.doc.to_string(),
                 g.version,
@@ -342,7 +348,7 @@ impl Tx for SqliteTx {
             .map_err(backend)?
             .execute(params![
                 g.display_name,
-                lower(&g.display_name),
+                fold(&g.display_name),
                 g.external_id,
                 g.doc.to_string(),
                 g.version,
