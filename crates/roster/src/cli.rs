@@ -74,9 +74,19 @@ pub struct ServeArgs {
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "ROSTER_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,
-    /// Public base URL to print (e.g. https://roster.example.com); defaults to http://LISTEN.
+    /// Public base URL (e.g. https://roster.example.com): every URL Roster prints or answers
+    /// with starts with it, whatever a client's Host or forwarding headers say. Without it,
+    /// URLs follow the request's Host (http://LISTEN when printing).
     #[arg(long, env = "ROSTER_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// A reverse proxy (address or network, e.g. 10.0.0.0/8) whose X-Forwarded-Proto and
+    /// X-Forwarded-Host are believed; repeat for several. Nobody's are when absent.
+    #[arg(
+        long = "trusted-proxy",
+        env = "ROSTER_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<String>,
     /// Requests per second each token may make (sustained); off when absent.
     #[arg(long, env = "ROSTER_RATE_LIMIT")]
     pub rate_limit: Option<f64>,

@@ -3,7 +3,7 @@
 
 use directory::Limits;
 use directory::rate_limit::RateLimit;
-use server::{AppState, ServerConfig};
+use server::{AppState, PublicOrigin, ServerConfig};
 use tokio::net::TcpListener;
 
 use crate::cli::{DatabaseArg, ServeArgs};
@@ -29,8 +29,25 @@ fn rate_limit(args: &ServeArgs) -> Result<Option<RateLimit>, String> {
     Ok(Some(RateLimit { per_second, burst }))
 }
 
+/// `--public-url` and `--trusted-proxy`, checked before anything starts.
+fn public_origin(args: &ServeArgs) -> Result<PublicOrigin, String> {
+    Ok(PublicOrigin {
+        url: args
+            .public_url
+            .as_deref()
+            .map(PublicOrigin::parse_url)
+            .transpose()?,
+        trusted_proxies: args
+            .trusted_proxies
+            .iter()
+            .map(|p| PublicOrigin::parse_proxy(p))
+            .collect::<Result<_, _>>()?,
+    })
+}
+
 pub async fn run(args: ServeArgs) -> Result<(), String> {
     let limit = rate_limit(&args)?;
+    let public_origin = public_origin(&args)?;
     let directory = open_with(
         &DatabaseArg {
             database: args.db.database.clone(),
@@ -45,11 +62,10 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let public = args
-        .public_url
+    let public = public_origin
+        .url
         .clone()
         .unwrap_or_else(|| format!("http://{addr}"));
-    let public = public.trim_end_matches('/').to_string();
 
     let mut enterprises = directory.enterprises().await.map_err(|e| e.to_string())?;
     println!(
@@ -99,6 +115,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         directory.clone(),
         ServerConfig {
             max_body_bytes: args.max_body_bytes,
+            public: public_origin,
         },
     );
     if let Some(days) = args.audit_retention_days {

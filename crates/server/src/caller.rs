@@ -18,27 +18,14 @@ use crate::request_id::RequestId;
 
 pub struct ScimCaller(pub Caller);
 
-/// Scheme and host as the client addressed them (a proxy's `X-Forwarded-Proto` and
-/// `X-Forwarded-Host` win).
-pub fn origin(parts: &Parts) -> String {
-    let headers = &parts.headers;
-    let get = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
-    };
-    let scheme = get("x-forwarded-proto").unwrap_or_else(|| "http".into());
-    let host = get("x-forwarded-host")
-        .or_else(|| get(header::HOST.as_str()))
-        .or_else(|| parts.uri.authority().map(|a| a.to_string()))
-        .unwrap_or_else(|| "localhost".into());
-    format!("{scheme}://{host}")
+/// Scheme, host and prefix of the URLs an answer carries (see `public_origin`).
+pub fn origin(state: &AppState, parts: &Parts) -> String {
+    state.config.public.of(parts)
 }
 
 /// The SCIM base URL as the client addressed it: its origin, and the path up to and including
 /// `/enterprises/{slug}`.
-fn base_url(parts: &Parts, slug: &str) -> String {
+fn base_url(state: &AppState, parts: &Parts, slug: &str) -> String {
     let path = parts
         .extensions
         .get::<OriginalUri>()
@@ -49,7 +36,7 @@ fn base_url(parts: &Parts, slug: &str) -> String {
         Some(i) => &path[..i + marker.len()],
         None => path.as_str(),
     };
-    format!("{}{prefix}", origin(parts))
+    format!("{}{prefix}", origin(state, parts))
 }
 
 /// Take a request from the caller's token bucket and remember the quota for the response
@@ -109,7 +96,7 @@ impl FromRequestParts<AppState> for ScimCaller {
             .authenticate(&slug, authorization, Scope::ScimEnterprise, request_id)
             .await
             .map_err(|e| ApiError(e).into_response())?;
-        let base_url = base_url(parts, &enterprise.slug);
+        let base_url = base_url(state, parts, &enterprise.slug);
         let caller = Caller {
             enterprise,
             actor,

@@ -8,6 +8,7 @@ mod caller;
 mod discovery;
 mod groups;
 mod observe;
+mod public_origin;
 mod reply;
 mod request_id;
 mod rest;
@@ -24,6 +25,7 @@ use std::sync::Arc;
 use directory::Directory;
 use tokio::net::TcpListener;
 
+pub use public_origin::PublicOrigin;
 pub use routes::router;
 
 /// Settings of the HTTP layer.
@@ -31,12 +33,15 @@ pub use routes::router;
 pub struct ServerConfig {
     /// The largest request body accepted, in bytes (larger: 413).
     pub max_body_bytes: usize,
+    /// Where Roster is reached from outside, for the URLs it emits.
+    pub public: PublicOrigin,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
             max_body_bytes: 1024 * 1024,
+            public: PublicOrigin::default(),
         }
     }
 }
@@ -63,7 +68,12 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    // The peer's address reaches the handlers (`ConnectInfo`): forwarding headers count only
+    // from a trusted proxy.
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

@@ -67,7 +67,7 @@ impl<S: NeedsScope + Send> FromRequestParts<AppState> for RestCaller<S> {
         let caller = Caller {
             enterprise,
             actor,
-            base_url: format!("{}/api/v3", origin(parts)),
+            base_url: format!("{}/api/v3", origin(state, parts)),
         };
         if let Err(quota) = admit(state, parts, &caller).await {
             let mut r = RestError::new(
