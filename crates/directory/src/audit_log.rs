@@ -1,6 +1,7 @@
 //! Reading the audit log: GitHub's search phrase (`action:`, `actor:`, `created:`), newest
 //! first, in pages joined by opaque cursors; recording refused SCIM writes; retention.
 
+use scim::error::truncated;
 use serde_json::json;
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
@@ -9,6 +10,7 @@ use time::{Date, Duration, OffsetDateTime};
 use crate::audit;
 use crate::directory::{Caller, Directory, now};
 use crate::error::DirectoryError;
+use crate::failure_log::{Admission, MAX_RECORDED_CHARS};
 use crate::model::LoggedEvent;
 use crate::store::{ActionMatch, AuditQuery};
 
@@ -236,13 +238,36 @@ impl Directory {
         } else {
             audit::EXTERNAL_IDENTITY_SCIM_API_FAILURE
         };
+        let token = caller.actor.token_id.as_deref().unwrap_or("");
+        let suppressed_before = match self.failures.admit(token) {
+            Admission::Record { suppressed_before } => suppressed_before,
+            Admission::Suppress { first } => {
+                if first {
+                    tracing::warn!(
+                        token,
+                        "this token's refused SCIM writes are over their audit budget: further ones are counted, not recorded, until it refills"
+                    );
+                }
+                return Ok(());
+            }
+        };
+        let path = truncated(path, MAX_RECORDED_CHARS);
+        let mut data = json!({
+            "method": method,
+            "path": path,
+            "status": status,
+            "detail": truncated(detail, MAX_RECORDED_CHARS),
+        });
+        if suppressed_before > 0 {
+            data["suppressed_before"] = json!(suppressed_before);
+        }
         let mut tx = self.store.begin().await?;
         tx.append_audit(&[caller.actor.event(
             caller.enterprise.id,
             action,
-            ("request", path, None),
+            ("request", &path, None),
             now(),
-            json!({ "method": method, "path": path, "status": status, "detail": detail }),
+            data,
         )])
         .await?;
         tx.commit().await?;

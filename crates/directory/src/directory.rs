@@ -24,6 +24,8 @@ pub struct Limits {
     pub max_results: u64,
     /// Requests per token (`None`: unlimited).
     pub rate_limit: Option<RateLimit>,
+    /// Refused SCIM writes recorded in the audit log per token (see `failure_log`).
+    pub failure_events: RateLimit,
 }
 
 impl Default for Limits {
@@ -32,6 +34,7 @@ impl Default for Limits {
             default_count: 100,
             max_results: 1000,
             rate_limit: None,
+            failure_events: crate::failure_log::DEFAULT_FAILURE_EVENTS,
         }
     }
 }
@@ -79,6 +82,7 @@ pub struct Directory {
     scim_users: ResourceType,
     groups: ResourceType,
     pub(crate) limits: Limits,
+    pub(crate) failures: crate::failure_log::FailureBudget,
 }
 
 impl Directory {
@@ -89,6 +93,7 @@ impl Directory {
             emu_users: user_resource_type(Mutability::Immutable, CANONICAL_ROLE_VALUES.to_vec()),
             scim_users: user_resource_type(Mutability::ReadWrite, Vec::new()),
             groups: group_resource_type(),
+            failures: crate::failure_log::FailureBudget::new(limits.failure_events),
             limits,
         }
     }

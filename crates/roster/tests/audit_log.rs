@@ -203,6 +203,69 @@ async fn refused_scim_writes_are_recorded_as_scim_api_failures() {
 }
 
 #[tokio::test]
+async fn refused_writes_are_recorded_short_and_bounded_per_token() {
+    use directory::Limits;
+    use directory::rate_limit::RateLimit;
+    let app = crate::support::spawn_app_limited(
+        directory::model::Profile::GithubEmu,
+        server::ServerConfig::default(),
+        Limits {
+            failure_events: RateLimit {
+                per_second: 0.000_01,
+                burst: 5,
+            },
+            ..Limits::default()
+        },
+    )
+    .await;
+    let rest = app.rest().await;
+    let user = id(&app.scim.create_user("mona@example.com").await);
+    // 60 KB of attribute name in a PATCH path: refused, and the answer does not echo it.
+    let huge = "x".repeat(60_000);
+    for _ in 0..20 {
+        let r = app
+            .scim
+            .patch_ops(
+                &format!("/Users/{user}"),
+                json!([{ "op": "replace", "path": huge, "value": "v" }]),
+            )
+            .await;
+        assert_eq!(r.status, 400, "{}", &r.text[..200.min(r.text.len())]);
+        assert!(r.text.len() < 3_000, "an answer of {} bytes", r.text.len());
+    }
+    // Another token of the enterprise has a budget of its own.
+    let other = app
+        .scim
+        .with_token(&app.token(&[directory::model::Scope::ScimEnterprise]).await);
+    other
+        .post("/Users", &crate::support::okta_user("mona@example.com"))
+        .await
+        .expect(409);
+    let page = rest
+        .get(&format!(
+            "/enterprises/acme/audit-log?per_page=100&phrase={}",
+            encode("action:external_identity.scim_api_failure")
+        ))
+        .await
+        .expect(200);
+    let events = page.body.as_array().unwrap();
+    assert_eq!(
+        events.len(),
+        6,
+        "5 of the first token's 20, 1 of the other's"
+    );
+    for e in events {
+        let detail = e["detail"].as_str().unwrap();
+        assert!(detail.chars().count() < 600, "{detail}");
+    }
+    assert!(
+        page.text.len() < 20_000,
+        "{} bytes of audit log",
+        page.text.len()
+    );
+}
+
+#[tokio::test]
 async fn the_phrase_selects_by_action_actor_and_date() {
     let app = spawn_app().await;
     let rest = app.rest().await;

@@ -108,15 +108,46 @@ impl ScimError {
     }
 }
 
+/// The longest `detail` an error body carries, in characters. Details quote what a client
+/// sent (shortened where they are written, see `crate::shown`); this bound holds whatever a
+/// detail quotes, so a refusal never grows with the request it refuses.
+pub const MAX_DETAIL_CHARS: usize = 2048;
+
+/// `detail` cut to `max` characters (at a character boundary), saying it was cut.
+pub fn truncated(detail: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    match detail.char_indices().nth(max) {
+        None => std::borrow::Cow::Borrowed(detail),
+        Some((end, _)) => std::borrow::Cow::Owned(format!(
+            "{}… (detail cut at {max} characters)",
+            &detail[..end]
+        )),
+    }
+}
+
 /// An RFC 7644 §3.12 error body; `status` is a string, as the RFC's examples and Okta expect.
 pub fn error_body(status: u16, scim_type: Option<&str>, detail: &str) -> Value {
     let mut body = json!({
         "schemas": [ERROR_SCHEMA],
         "status": status.to_string(),
-        "detail": detail,
+        "detail": truncated(detail, MAX_DETAIL_CHARS),
     });
     if let Some(t) = scim_type {
         body["scimType"] = Value::String(t.to_string());
     }
     body
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_details_are_cut_at_a_character_boundary() {
+        let long = "é".repeat(MAX_DETAIL_CHARS + 10);
+        let body = error_body(400, Some("invalidValue"), &long);
+        let d = body["detail"].as_str().unwrap();
+        assert!(d.ends_with("… (detail cut at 2048 characters)"), "{d}");
+        assert_eq!(d.chars().filter(|c| *c == 'é').count(), MAX_DETAIL_CHARS);
+        assert_eq!(truncated("short", 10), "short");
+    }
 }

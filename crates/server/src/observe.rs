@@ -79,13 +79,23 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
         return res;
     };
     let (parts, body) = res.into_parts();
-    let bytes = axum::body::to_bytes(body, MAX_ERROR_BODY)
-        .await
-        .unwrap_or_default();
-    let detail = serde_json::from_slice::<Value>(&bytes)
-        .ok()
-        .and_then(|b| b.get("detail").and_then(Value::as_str).map(str::to_string))
-        .unwrap_or_default();
+    // Only a body known to be small is read back (error bodies are, their details being
+    // bounded); anything else goes to the client untouched rather than be cut.
+    let small = axum::body::HttpBody::size_hint(&body)
+        .upper()
+        .is_some_and(|n| n <= MAX_ERROR_BODY as u64);
+    let (body, detail) = if small {
+        let bytes = axum::body::to_bytes(body, MAX_ERROR_BODY)
+            .await
+            .unwrap_or_default();
+        let detail = serde_json::from_slice::<Value>(&bytes)
+            .ok()
+            .and_then(|b| b.get("detail").and_then(Value::as_str).map(str::to_string))
+            .unwrap_or_default();
+        (Body::from(bytes), detail)
+    } else {
+        (body, "(the answer was too long to record)".to_string())
+    };
     if let Err(e) = state
         .directory
         .record_scim_failure(
@@ -100,5 +110,5 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
     {
         tracing::error!(error = %e, "could not record a refused SCIM write in the audit log");
     }
-    Response::from_parts(parts, Body::from(bytes))
+    Response::from_parts(parts, body)
 }
