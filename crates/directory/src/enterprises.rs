@@ -71,7 +71,7 @@ impl Directory {
                 created: at,
             })
             .await?;
-        let issued = issue(&enterprise, vec![Scope::ScimEnterprise], None, at);
+        let issued = issue(&enterprise, vec![Scope::ScimEnterprise], None, at)?;
         tx.insert_token(&issued.token, &hash_secret(&issued.secret))
             .await?;
         let actor = Actor::cli();
@@ -119,7 +119,16 @@ impl Directory {
             .await?
             .ok_or_else(|| DirectoryError::Refused(format!("no enterprise '{slug}'")))?;
         let at = now();
-        let issued = issue(&enterprise, scopes, expires_in.map(|d| at + d), at);
+        let expires_at = match expires_in {
+            None => None,
+            Some(d) => Some(at.checked_add(d).filter(|t| t.year() <= 9999).ok_or_else(|| {
+                DirectoryError::Refused(format!(
+                    "a token lifetime of {} days ends after the year 9999; give a shorter lifetime",
+                    d.whole_days()
+                ))
+            })?),
+        };
+        let issued = issue(&enterprise, scopes, expires_at, at)?;
         let mut tx = self.store.begin().await?;
         tx.insert_token(&issued.token, &hash_secret(&issued.secret))
             .await?;
@@ -267,8 +276,8 @@ fn issue(
     scopes: Vec<Scope>,
     expires_at: Option<OffsetDateTime>,
     at: OffsetDateTime,
-) -> IssuedToken {
-    IssuedToken {
+) -> Result<IssuedToken, DirectoryError> {
+    Ok(IssuedToken {
         token: Token {
             id: new_token_id(),
             enterprise_id: enterprise.id,
@@ -279,6 +288,6 @@ fn issue(
             revoked_at: None,
             last_used_at: None,
         },
-        secret: new_secret(),
-    }
+        secret: new_secret()?,
+    })
 }

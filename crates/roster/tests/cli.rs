@@ -190,6 +190,29 @@ async fn tokens_are_created_listed_without_secrets_and_revoked() {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown scope 'repo'"));
     let unknown = roster_cli(&["token", "revoke", "tok_nope", "--database", &url]);
     assert!(!unknown.status.success());
+
+    // A lifetime past what a clock can hold is refused in words, not a panic (exit code 101).
+    for lifetime in ["999999999999999d", "36501d", "99999999999999999999w"] {
+        let out = roster_cli(&[
+            "token",
+            "create",
+            "--enterprise",
+            "acme",
+            "--scope",
+            "scim:enterprise",
+            "--expires-in",
+            lifetime,
+            "--database",
+            &url,
+        ]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{lifetime}: {err}");
+        assert!(
+            err.contains("longer than the longest lifetime") || err.contains("not a duration"),
+            "{lifetime}: {err}"
+        );
+        assert!(!err.contains("panicked"), "{err}");
+    }
 }
 
 #[test]
