@@ -16,6 +16,7 @@ use uuid::Uuid;
 use crate::audit;
 use crate::directory::{Caller, Directory, ReadOptions, now, retrying};
 use crate::error::DirectoryError;
+use crate::identity::check_length;
 use crate::model::{AuditEvent, IdpGroup, Member};
 use crate::render;
 use crate::seats::Seats;
@@ -62,14 +63,27 @@ fn member_ids(values: &[Value]) -> Result<Vec<String>, DirectoryError> {
 }
 
 fn display_name(doc: &Value) -> Result<String, DirectoryError> {
-    doc.get("displayName")
+    let name = doc
+        .get("displayName")
         .and_then(Value::as_str)
         .filter(|s| !s.trim().is_empty())
         .map(str::to_string)
         .ok_or_else(|| {
             ScimError::InvalidValue("displayName is required and must be a non-empty string".into())
-                .into()
-        })
+        })?;
+    check_length("displayName", &name, true)?;
+    Ok(name)
+}
+
+fn external_id(doc: &Value) -> Result<Option<String>, DirectoryError> {
+    let id = doc
+        .get("externalId")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    if let Some(x) = &id {
+        check_length("externalId", x, false)?;
+    }
+    Ok(id)
 }
 
 /// The ids a member filter names when it is `value eq "…"` or an `or` of those; `None` when it
@@ -96,6 +110,46 @@ enum GroupChange {
     Replace { doc: Value, members: Vec<String> },
     /// PATCH: these operations.
     Patch(PatchRequest),
+}
+
+/// One change of member rows, with its ids parsed and de-duplicated before the writer is
+/// taken.
+enum MemberOp {
+    Add(Vec<String>),
+    Remove(Vec<String>),
+    /// Remove the members a filter on something other than the id matches.
+    RemoveMatching(Filter),
+    RemoveAll,
+    Replace(Vec<String>),
+}
+
+impl MemberOp {
+    fn of(change: ExternalChange) -> Result<MemberOp, DirectoryError> {
+        Ok(match change {
+            ExternalChange::Add { values, .. } => MemberOp::Add(member_ids(&values)?),
+            ExternalChange::Remove { values, .. } => MemberOp::Remove(member_ids(&values)?),
+            ExternalChange::RemoveMatching { filter, .. } => match value_eq_ids(&filter) {
+                Some(ids) => MemberOp::Remove(ids),
+                None => MemberOp::RemoveMatching(filter),
+            },
+            ExternalChange::RemoveAll { .. } => MemberOp::RemoveAll,
+            ExternalChange::Replace { values, .. } => MemberOp::Replace(member_ids(&values)?),
+        })
+    }
+}
+
+/// A group write worked out before the writer is taken: the new document and the member
+/// changes.
+struct GroupPlan {
+    doc: Value,
+    members: Vec<MemberOp>,
+}
+
+/// What a write attempt came to.
+enum Attempt {
+    Done(IdpGroup),
+    /// Another write changed the group since it was read: read again, under the writer.
+    Raced,
 }
 
 /// Membership changes carried out in a transaction, for the audit log.
@@ -200,10 +254,7 @@ impl Directory {
             id: Uuid::new_v4().to_string(),
             enterprise_id: caller.enterprise.id,
             display_name: display_name(&doc)?,
-            external_id: doc
-                .get("externalId")
-                .and_then(Value::as_str)
-                .map(str::to_string),
+            external_id: external_id(&doc)?,
             doc,
             version: 1,
             created: at,
@@ -323,8 +374,10 @@ impl Directory {
         }
     }
 
-    /// Read the group in a transaction, compute its new document and change member rows as
-    /// `change` says, then write it (compare-and-swap) with its events.
+    /// Change a group as `change` says: the group is read and the change worked out (PATCH
+    /// applied, member ids parsed) without the writer; under the writer the member rows
+    /// change and the group is written as compare-and-swap on the version it was read at. If
+    /// another write got there first, the group is read and worked out again under the writer.
     async fn write_group(
         &self,
         caller: &Caller,
@@ -333,53 +386,90 @@ impl Directory {
         change: &GroupChange,
     ) -> Result<IdpGroup, DirectoryError> {
         let enterprise_id = caller.enterprise.id;
-        let rt = self.group_type();
+        let current = self
+            .store
+            .group(enterprise_id, id)
+            .await?
+            .ok_or_else(|| not_found(id))?;
+        let plan = self.plan_group_write(&current, if_match, change)?;
+        let tx = self.store.begin().await?;
+        if let Attempt::Done(group) = self.carry_out_group(caller, tx, current, plan).await? {
+            return Ok(group);
+        }
         let mut tx = self.store.begin().await?;
         let current = tx
             .group(enterprise_id, id)
             .await?
             .ok_or_else(|| not_found(id))?;
+        let plan = self.plan_group_write(&current, if_match, change)?;
+        match self.carry_out_group(caller, tx, current, plan).await? {
+            Attempt::Done(group) => Ok(group),
+            Attempt::Raced => Err(DirectoryError::Contention(format!(
+                "group {id} changed concurrently"
+            ))),
+        }
+    }
+
+    fn plan_group_write(
+        &self,
+        current: &IdpGroup,
+        if_match: Option<&str>,
+        change: &GroupChange,
+    ) -> Result<GroupPlan, DirectoryError> {
         check_if_match(if_match, current.version)?;
-        let mut delta = MemberDelta::default();
-        let doc = match change {
-            GroupChange::Replace { doc, members } => {
-                check_users(&mut tx, enterprise_id, members).await?;
-                replace_members(&mut tx, &current.id, members, &mut delta).await?;
-                doc.clone()
-            }
+        Ok(match change {
+            GroupChange::Replace { doc, members } => GroupPlan {
+                doc: doc.clone(),
+                members: vec![MemberOp::Replace(members.clone())],
+            },
             GroupChange::Patch(request) => {
+                let rt = self.group_type();
                 let mut full = current.doc.clone();
                 full["id"] = Value::String(current.id.clone());
                 let changes = scim::patch::apply(&mut full, request, rt, &[MEMBERS])?;
-                let doc = normalize(&full, rt)?;
-                for change in changes {
-                    apply_member_change(&mut tx, rt, &current, change, &mut delta).await?;
+                GroupPlan {
+                    doc: normalize(&full, rt)?,
+                    members: changes
+                        .into_iter()
+                        .map(MemberOp::of)
+                        .collect::<Result<_, _>>()?,
                 }
-                doc
             }
-        };
+        })
+    }
+
+    /// Carry out a planned group write under the writer.
+    async fn carry_out_group(
+        &self,
+        caller: &Caller,
+        mut tx: Box<dyn Tx>,
+        current: IdpGroup,
+        plan: GroupPlan,
+    ) -> Result<Attempt, DirectoryError> {
+        let enterprise_id = caller.enterprise.id;
+        let rt = self.group_type();
+        let mut delta = MemberDelta::default();
+        for op in plan.members {
+            apply_member_op(&mut tx, rt, &current, op, &mut delta).await?;
+        }
+        let doc = plan.doc;
         let doc_changed = doc != current.doc;
         if !doc_changed && delta.is_empty() {
-            return Ok(current);
+            return Ok(Attempt::Done(current));
         }
         let at = now();
         let group = IdpGroup {
             id: current.id.clone(),
             enterprise_id,
             display_name: display_name(&doc)?,
-            external_id: doc
-                .get("externalId")
-                .and_then(Value::as_str)
-                .map(str::to_string),
+            external_id: external_id(&doc)?,
             doc,
             version: current.version + 1,
             created: current.created,
             last_modified: at,
         };
         if !tx.update_group(&group, current.version).await? {
-            return Err(DirectoryError::Contention(format!(
-                "group {id} changed concurrently"
-            )));
+            return Ok(Attempt::Raced);
         }
         let mut events = Vec::new();
         if doc_changed {
@@ -400,7 +490,7 @@ impl Directory {
         events.extend(seats.events);
         tx.append_audit(&events).await?;
         tx.commit().await?;
-        Ok(group)
+        Ok(Attempt::Done(group))
     }
 
     /// `DELETE /Groups/{id}`.
@@ -466,62 +556,55 @@ impl Directory {
     }
 }
 
-/// Carry out one member operation of a PATCH on member rows.
-async fn apply_member_change(
+/// Carry out one member change on member rows.
+async fn apply_member_op(
     tx: &mut Box<dyn Tx>,
     rt: &ResourceType,
     group: &IdpGroup,
-    change: ExternalChange,
+    op: MemberOp,
     delta: &mut MemberDelta,
 ) -> Result<(), DirectoryError> {
-    match change {
-        ExternalChange::Add { values, .. } => {
-            let ids = member_ids(&values)?;
+    match op {
+        MemberOp::Add(ids) => {
             check_users(tx, group.enterprise_id, &ids).await?;
             delta.added.extend(tx.add_members(&group.id, &ids).await?);
         }
-        ExternalChange::Remove { values, .. } => {
-            let ids = member_ids(&values)?;
+        MemberOp::Remove(ids) => {
             delta
                 .removed
                 .extend(tx.remove_members(&group.id, &ids).await?);
         }
-        ExternalChange::RemoveMatching { filter, .. } => {
-            let ids = match value_eq_ids(&filter) {
-                Some(ids) => ids,
-                None => {
-                    // A filter on something other than the member id: test each member as
-                    // the group would list it.
-                    let test = Filter::ValuePath {
-                        path: AttrPath {
-                            urn: None,
-                            name: MEMBERS.into(),
-                            sub: None,
-                        },
-                        filter: Box::new(filter),
-                    };
-                    tx.member_ids(&group.id)
-                        .await?
-                        .into_iter()
-                        .filter(|id| {
-                            let doc = json!({ MEMBERS: [{ "value": id, "type": "User" }] });
-                            test.matches(&doc, rt)
-                        })
-                        .collect()
-                }
+        MemberOp::RemoveMatching(filter) => {
+            // A filter on something other than the member id: test each member as the group
+            // would list it.
+            let test = Filter::ValuePath {
+                path: AttrPath {
+                    urn: None,
+                    name: MEMBERS.into(),
+                    sub: None,
+                },
+                filter: Box::new(filter),
             };
+            let ids: Vec<String> = tx
+                .member_ids(&group.id)
+                .await?
+                .into_iter()
+                .filter(|id| {
+                    let doc = json!({ MEMBERS: [{ "value": id, "type": "User" }] });
+                    test.matches(&doc, rt)
+                })
+                .collect();
             delta
                 .removed
                 .extend(tx.remove_members(&group.id, &ids).await?);
         }
-        ExternalChange::RemoveAll { .. } => {
+        MemberOp::RemoveAll => {
             let ids = tx.member_ids(&group.id).await?;
             delta
                 .removed
                 .extend(tx.remove_members(&group.id, &ids).await?);
         }
-        ExternalChange::Replace { values, .. } => {
-            let ids = member_ids(&values)?;
+        MemberOp::Replace(ids) => {
             check_users(tx, group.enterprise_id, &ids).await?;
             replace_members(tx, &group.id, &ids, delta).await?;
         }

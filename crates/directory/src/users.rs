@@ -9,17 +9,20 @@ use scim::normalize::normalize;
 use scim::patch::PatchRequest;
 use scim::project::project;
 use scim::schema::ResourceType;
+use scim::shown::shown;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::audit::{self, Actor};
 use crate::directory::{Caller, Directory, ReadOptions, now, retrying};
 use crate::error::DirectoryError;
-use crate::handle::{HandleError, MAX_HANDLE_LEN, handle_for};
+use crate::handle::{HandleError, MAX_HANDLE_LEN, handle_for, open_handle_for};
+use crate::identity::{check_length, check_user_name};
 use crate::model::{AuditEvent, Enterprise, ManagedUser, Membership, Profile};
 use crate::render;
 use crate::roles::EnterpriseRole;
 use crate::seats::Seats;
+use crate::store::{StoreError, Tx, UniqueKey};
 use crate::versions::check_if_match;
 
 /// What the rules derive from a user document.
@@ -43,38 +46,85 @@ fn str_attr(doc: &Value, name: &str) -> Option<String> {
 }
 
 /// Apply the profile's rules to a normalized document. An absent `active` means active; it is
-/// not written into the document, which keeps exactly what the IdP sent.
-fn derive_fields(enterprise: &Enterprise, doc: &Value) -> Result<UserFields, DirectoryError> {
-    let user_name = str_attr(doc, "userName")
-        .filter(|u| !u.trim().is_empty())
-        .ok_or_else(|| {
-            ScimError::InvalidValue("userName is required and must be a non-empty string".into())
-        })?;
-    let max = match enterprise.profile {
-        Profile::GithubEmu => Some(MAX_HANDLE_LEN),
-        Profile::Scim => None,
+/// not written into the document, which keeps exactly what the IdP sent. `distinct` asks, under
+/// the `scim` profile, for the handle made unique by a digest (the plain one is taken).
+fn derive_fields(
+    enterprise: &Enterprise,
+    doc: &Value,
+    distinct: bool,
+    stored: Option<&str>,
+) -> Result<UserFields, DirectoryError> {
+    let user_name = str_attr(doc, "userName").unwrap_or_default();
+    if stored != Some(user_name.as_str()) {
+        // A userName already stored is not checked again: one provisioned before these
+        // rules stays writable (under github-emu it can never change).
+        check_user_name(&user_name)?;
+    }
+    let external_id = str_attr(doc, "externalId");
+    if let Some(x) = &external_id {
+        check_length("externalId", x, false)?;
+    }
+    let display_name = str_attr(doc, "displayName");
+    if let Some(d) = &display_name {
+        check_length("displayName", d, true)?;
+    }
+    let handle = match enterprise.profile {
+        Profile::GithubEmu => {
+            handle_for(&user_name, &enterprise.short_code, Some(MAX_HANDLE_LEN)).map_err(|e| {
+                match e {
+                    HandleError::Empty => ScimError::InvalidValue(format!(
+                        "userName '{}' has no letters or digits to build a handle from",
+                        shown(&user_name)
+                    )),
+                    HandleError::TooLong { handle, len } => ScimError::InvalidValue(format!(
+                        "userName '{}' gives the handle '{}', {len} characters long; handles (with the _{} suffix) may have at most {MAX_HANDLE_LEN}: shorten the userName",
+                        shown(&user_name),
+                        shown(&handle),
+                        enterprise.short_code
+                    )),
+                }
+            })?
+        }
+        Profile::Scim => open_handle_for(&user_name, &enterprise.short_code, distinct),
     };
-    let handle = handle_for(&user_name, &enterprise.short_code, max).map_err(|e| match e {
-        HandleError::Empty => ScimError::InvalidValue(format!(
-            "userName '{user_name}' has no letters or digits to build a handle from"
-        )),
-        HandleError::TooLong { handle, len } => ScimError::InvalidValue(format!(
-            "userName '{user_name}' gives the handle '{handle}', {len} characters long; handles (with the _{} suffix) may have at most {MAX_HANDLE_LEN}: shorten the userName",
-            enterprise.short_code
-        )),
-    })?;
     let role = match enterprise.profile {
         Profile::GithubEmu => enterprise_role(doc)?,
         Profile::Scim => None,
     };
     Ok(UserFields {
         handle,
-        external_id: str_attr(doc, "externalId"),
-        display_name: str_attr(doc, "displayName"),
+        external_id,
+        display_name,
         active: doc.get("active").and_then(Value::as_bool).unwrap_or(true),
         role,
         user_name,
     })
+}
+
+/// Under the `scim` profile, a write whose handle another user has is tried once more with the
+/// distinct handle; a second collision means the userName itself is taken.
+fn handle_taken(enterprise: &Enterprise, e: &StoreError, distinct: bool) -> bool {
+    matches!(e, StoreError::Unique(UniqueKey::Handle))
+        && enterprise.profile == Profile::Scim
+        && !distinct
+}
+
+/// A user write worked out before the writer is taken: the new record, the version it
+/// replaces, and its events.
+struct UserWrite {
+    user: ManagedUser,
+    expected_version: i64,
+    events: Vec<AuditEvent>,
+    active_changed: bool,
+}
+
+/// What a write attempt came to.
+enum Attempt<T> {
+    Done(T),
+    /// Another write changed the user since it was read: read again, under the writer.
+    Raced,
+    /// Under the `scim` profile, another user has the handle: try the distinct one.
+    HandleTaken,
 }
 
 /// The most privileged of the user's roles; an unknown role value is refused.
@@ -92,7 +142,8 @@ fn enterprise_role(doc: &Value) -> Result<Option<EnterpriseRole>, DirectoryError
         };
         let parsed = EnterpriseRole::parse(value).ok_or_else(|| {
             ScimError::InvalidValue(format!(
-                "role '{value}' is not a GitHub enterprise role; use user, guest_collaborator, enterprise_owner or billing_manager (or their display names, or GitHub's role GUIDs)"
+                "role '{}' is not a GitHub enterprise role; use user, guest_collaborator, enterprise_owner or billing_manager (or their display names, or GitHub's role GUIDs)",
+                shown(value)
             ))
         })?;
         best = best.max(Some(parsed));
@@ -104,7 +155,7 @@ fn enterprise_role(doc: &Value) -> Result<Option<EnterpriseRole>, DirectoryError
 fn transition_events(
     actor: &Actor,
     user: &ManagedUser,
-    before: Option<&UserFields>,
+    before: Option<(bool, bool)>,
     after: &UserFields,
 ) -> Vec<AuditEvent> {
     let ev = |action| {
@@ -117,10 +168,7 @@ fn transition_events(
         )
     };
     let mut events = Vec::new();
-    let (was_active, was_owner) = match before {
-        Some(f) => (f.active, f.role == Some(EnterpriseRole::EnterpriseOwner)),
-        None => (true, false),
-    };
+    let (was_active, was_owner) = before.unwrap_or((true, false));
     if was_active && !after.active {
         events.push(ev(audit::USER_SUSPEND));
     }
@@ -142,7 +190,8 @@ impl Directory {
         self.user_type(caller.enterprise.profile)
     }
 
-    /// `POST /Users`.
+    /// `POST /Users`. Everything but the insert itself is worked out before the writer is
+    /// taken.
     pub async fn create_user(
         &self,
         caller: &Caller,
@@ -150,43 +199,53 @@ impl Directory {
     ) -> Result<Value, DirectoryError> {
         let rt = self.users_of(caller);
         let doc = normalize(body, rt)?;
-        let fields = derive_fields(&caller.enterprise, &doc)?;
         let at = now();
-        let user = ManagedUser {
-            id: Uuid::new_v4().to_string(),
-            enterprise_id: caller.enterprise.id,
-            user_name: fields.user_name.clone(),
-            handle: fields.handle.clone(),
-            external_id: fields.external_id.clone(),
-            display_name: fields.display_name.clone(),
-            active: fields.active,
-            doc,
-            version: 1,
-            created: at,
-            last_modified: at,
-        };
-        let mut events = vec![
-            caller.actor.event(
-                user.enterprise_id,
-                audit::USER_CREATE,
-                ("user", &user.id, Some(&user.handle)),
-                at,
-                json!({ "user_name": user.user_name }),
-            ),
-            caller.actor.event(
-                user.enterprise_id,
-                audit::EXTERNAL_IDENTITY_PROVISION,
-                ("user", &user.id, Some(&user.handle)),
-                at,
-                json!({ "user_name": user.user_name, "external_id": user.external_id }),
-            ),
-        ];
-        events.extend(transition_events(&caller.actor, &user, None, &fields));
-        let mut tx = self.store.begin().await?;
-        tx.insert_user(&user).await?;
-        tx.append_audit(&events).await?;
-        tx.commit().await?;
-        Ok(render::user(&caller.base_url, &user, Some(&[])))
+        let id = Uuid::new_v4().to_string();
+        let mut distinct = false;
+        loop {
+            let fields = derive_fields(&caller.enterprise, &doc, distinct, None)?;
+            let user = ManagedUser {
+                id: id.clone(),
+                enterprise_id: caller.enterprise.id,
+                user_name: fields.user_name.clone(),
+                handle: fields.handle.clone(),
+                external_id: fields.external_id.clone(),
+                display_name: fields.display_name.clone(),
+                active: fields.active,
+                doc: doc.clone(),
+                version: 1,
+                created: at,
+                last_modified: at,
+            };
+            let mut events = vec![
+                caller.actor.event(
+                    user.enterprise_id,
+                    audit::USER_CREATE,
+                    ("user", &user.id, Some(&user.handle)),
+                    at,
+                    json!({ "user_name": user.user_name }),
+                ),
+                caller.actor.event(
+                    user.enterprise_id,
+                    audit::EXTERNAL_IDENTITY_PROVISION,
+                    ("user", &user.id, Some(&user.handle)),
+                    at,
+                    json!({ "user_name": user.user_name, "external_id": user.external_id }),
+                ),
+            ];
+            events.extend(transition_events(&caller.actor, &user, None, &fields));
+            let mut tx = self.store.begin().await?;
+            match tx.insert_user(&user).await {
+                Err(e) if handle_taken(&caller.enterprise, &e, distinct) => {
+                    distinct = true;
+                    continue;
+                }
+                other => other?,
+            }
+            tx.append_audit(&events).await?;
+            tx.commit().await?;
+            return Ok(render::user(&caller.base_url, &user, Some(&[])));
+        }
     }
 
     /// `GET /Users/{id}`: the user and its version (for the ETag).
@@ -329,8 +388,11 @@ impl Directory {
         ))
     }
 
-    /// Read the current user inside a transaction, compute its new document with `change`,
-    /// apply the rules, write it as compare-and-swap and record the events.
+    /// Change a user: compute its new document with `change`, apply the rules, write it as
+    /// compare-and-swap and record the events. The user is first read and the change worked out
+    /// without the writer (parsing, PATCH, validation and events can take a while for a big
+    /// request, and every other write would queue behind it); only if another write changed
+    /// the user meanwhile is it read and worked out again under the writer.
     async fn write_user(
         &self,
         caller: &Caller,
@@ -338,26 +400,83 @@ impl Directory {
         if_match: Option<&str>,
         change: impl Fn(&ManagedUser) -> Result<Value, DirectoryError>,
     ) -> Result<ManagedUser, DirectoryError> {
+        let mut distinct = false;
+        let mut locked = false;
+        loop {
+            let attempt = if locked {
+                let mut tx = self.store.begin().await?;
+                let current = tx
+                    .user(caller.enterprise.id, id)
+                    .await?
+                    .ok_or_else(|| not_found(id))?;
+                match self.plan_user_write(caller, &current, if_match, &change, distinct)? {
+                    None => Attempt::Done(current),
+                    Some(plan) => self.carry_out(caller, tx, plan, distinct).await?,
+                }
+            } else {
+                let current = self
+                    .store
+                    .user(caller.enterprise.id, id)
+                    .await?
+                    .ok_or_else(|| not_found(id))?;
+                match self.plan_user_write(caller, &current, if_match, &change, distinct)? {
+                    None => Attempt::Done(current),
+                    Some(plan) => {
+                        let tx = self.store.begin().await?;
+                        self.carry_out(caller, tx, plan, distinct).await?
+                    }
+                }
+            };
+            match attempt {
+                Attempt::Done(user) => return Ok(user),
+                Attempt::HandleTaken => distinct = true,
+                Attempt::Raced if !locked => locked = true,
+                Attempt::Raced => {
+                    return Err(DirectoryError::Contention(format!(
+                        "user {id} changed concurrently"
+                    )));
+                }
+            }
+        }
+    }
+
+    /// Work out a change of `current`: `None` when nothing changes (IdPs resend unchanged
+    /// profiles; no new version, no event).
+    fn plan_user_write(
+        &self,
+        caller: &Caller,
+        current: &ManagedUser,
+        if_match: Option<&str>,
+        change: &impl Fn(&ManagedUser) -> Result<Value, DirectoryError>,
+        distinct: bool,
+    ) -> Result<Option<UserWrite>, DirectoryError> {
         let enterprise = &caller.enterprise;
-        let mut tx = self.store.begin().await?;
-        let current = tx
-            .user(enterprise.id, id)
-            .await?
-            .ok_or_else(|| not_found(id))?;
         check_if_match(if_match, current.version)?;
-        let doc = change(&current)?;
-        let fields = derive_fields(enterprise, &doc)?;
+        let doc = change(current)?;
+        let mut fields = derive_fields(enterprise, &doc, distinct, Some(&current.user_name))?;
         if enterprise.profile == Profile::GithubEmu && fields.user_name != current.user_name {
             return Err(ScimError::Mutability(format!(
                 "userName cannot be modified once provisioned (it is '{}', the request says '{}'); to rename, delete the user and provision it again",
-                current.user_name, fields.user_name
+                shown(&current.user_name),
+                shown(&fields.user_name)
             ))
             .into());
         }
-        let before = derive_fields(enterprise, &current.doc)?;
+        if scim::fold::same(&fields.user_name, &current.user_name) {
+            // The handle follows the userName only when the userName changes: an update of
+            // anything else never moves it (a distinct handle stays distinct).
+            fields.handle = current.handle.clone();
+        }
+        // What the user was: active, and an owner (a stored role that no longer parses is
+        // not one).
+        let before = (
+            current.active,
+            enterprise.profile == Profile::GithubEmu
+                && enterprise_role(&current.doc).ok().flatten()
+                    == Some(EnterpriseRole::EnterpriseOwner),
+        );
         if doc == current.doc {
-            // Nothing changes: no new version, no event (IdPs resend unchanged profiles).
-            return Ok(current);
+            return Ok(None);
         }
         let at = now();
         let user = ManagedUser {
@@ -383,24 +502,50 @@ impl Directory {
         events.extend(transition_events(
             &caller.actor,
             &user,
-            Some(&before),
+            Some(before),
             &fields,
         ));
-        if !tx.update_user(&user, current.version).await? {
-            return Err(DirectoryError::Contention(format!(
-                "user {id} changed concurrently"
-            )));
+        Ok(Some(UserWrite {
+            active_changed: user.active != current.active,
+            user,
+            expected_version: current.version,
+            events,
+        }))
+    }
+
+    /// Write a planned change under the writer: compare-and-swap on the version it was
+    /// planned from, the seats it moves, its events, the commit.
+    async fn carry_out(
+        &self,
+        caller: &Caller,
+        mut tx: Box<dyn Tx>,
+        plan: UserWrite,
+        distinct: bool,
+    ) -> Result<Attempt<ManagedUser>, DirectoryError> {
+        let UserWrite {
+            user,
+            expected_version,
+            mut events,
+            active_changed,
+        } = plan;
+        match tx.update_user(&user, expected_version).await {
+            Ok(true) => {}
+            Ok(false) => return Ok(Attempt::Raced),
+            Err(e) if handle_taken(&caller.enterprise, &e, distinct) => {
+                return Ok(Attempt::HandleTaken);
+            }
+            Err(e) => return Err(e.into()),
         }
-        if user.active != current.active {
+        if active_changed {
             // Suspension empties the user's teams and organizations; reactivation restores
             // what its groups say.
-            let mut seats = Seats::new(self, caller, at);
+            let mut seats = Seats::new(self, caller, user.last_modified);
             seats.user_changed(&mut tx, &user.id, &user.handle).await?;
             events.extend(seats.events);
         }
         tx.append_audit(&events).await?;
         tx.commit().await?;
-        Ok(user)
+        Ok(Attempt::Done(user))
     }
 
     /// `DELETE /Users/{id}`: irreversible. The identity is erased, memberships end, the

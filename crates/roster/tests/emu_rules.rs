@@ -238,29 +238,63 @@ async fn user_name_may_change_under_the_scim_profile() {
     assert_eq!(found["totalResults"], 1);
     // The old name and its handle are free again (the handle followed the userName).
     plain.create_user("old@example.com").await;
-    // The new handle is taken.
-    plain
+    // A userName whose handle another user has is accepted under `scim`: its handle is made
+    // distinct (GitHub's handle rules are github-emu's, and must never refuse an RFC userName).
+    let other = plain
         .post("/Users", &okta_user("newer@other.example"))
         .await
-        .expect_error(409, Some("uniqueness"));
-    // A rename onto another user's userName or handle is refused, and changes nothing.
+        .expect(201)
+        .body;
+    let handle_of = |id: String| {
+        let directory = app.directory.clone();
+        async move {
+            let e = directory.enterprise("plain").await.unwrap().unwrap();
+            directory
+                .store()
+                .user(e.id, &id)
+                .await
+                .unwrap()
+                .unwrap()
+                .handle
+        }
+    };
+    assert_eq!(handle_of(id.clone()).await, "newer_plain");
+    let distinct = handle_of(id_of(&other)).await;
+    assert!(
+        distinct.starts_with("newer-") && distinct.ends_with("_plain"),
+        "{distinct}"
+    );
+    // A rename onto another user's userName (compared case-insensitively) is refused, and
+    // changes nothing.
     let current = plain.get(&path).await.expect(200).body;
-    for taken in ["OLD@example.com", "old@elsewhere.example"] {
-        let mut body = current.clone();
-        body["userName"] = json!(taken);
-        plain
-            .put(&path, &body)
-            .await
-            .expect_error(409, Some("uniqueness"));
-        plain
-            .patch_ops(
-                &path,
-                json!([{ "op": "replace", "path": "userName", "value": taken }]),
-            )
-            .await
-            .expect_error(409, Some("uniqueness"));
-    }
+    let mut body = current.clone();
+    body["userName"] = json!("OLD@example.com");
+    plain
+        .put(&path, &body)
+        .await
+        .expect_error(409, Some("uniqueness"));
+    plain
+        .patch_ops(
+            &path,
+            json!([{ "op": "replace", "path": "userName", "value": "OLD@example.com" }]),
+        )
+        .await
+        .expect_error(409, Some("uniqueness"));
     assert_eq!(plain.get(&path).await.expect(200).body, current);
+    // A rename onto a userName whose plain handle is taken takes the distinct one.
+    let r = plain
+        .patch_ops(
+            &path,
+            json!([{ "op": "replace", "path": "userName", "value": "old@elsewhere.example" }]),
+        )
+        .await
+        .expect(200);
+    assert_eq!(r.body["userName"], "old@elsewhere.example");
+    let renamed = handle_of(id.clone()).await;
+    assert!(
+        renamed.starts_with("old-") && renamed.ends_with("_plain"),
+        "{renamed}"
+    );
 }
 
 #[tokio::test]

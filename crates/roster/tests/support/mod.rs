@@ -618,3 +618,8 @@ pub fn encode(s: &str) -> String {
         })
         .collect()
 }
+
+/// The `id` of a SCIM resource body.
+pub fn id_of(v: &Value) -> String {
+    v["id"].as_str().expect("id").to_string()
+}
