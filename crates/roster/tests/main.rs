@@ -12,6 +12,7 @@ mod cli_orgs;
 mod discovery;
 mod emu_rules;
 mod entra;
+mod http_fuzz;
 mod listing;
 mod migrate;
 mod okta;

@@ -538,3 +538,45 @@ async fn deleting_a_user_or_a_team_removes_their_seats() {
     let actions = rest.actions("action:team").await;
     assert_eq!(actions[0], "team.destroy");
 }
+
+#[tokio::test]
+async fn control_characters_and_overlong_text_are_refused_everywhere_alike() {
+    let app = spawn_app().await;
+    let rest = app.rest().await;
+    rest.create_org("octo-org").await;
+    // In a body field, a query parameter, a path: the same answer on every backend (PostgreSQL
+    // cannot store or compare U+0000), and nothing changes.
+    let r = rest
+        .post("/orgs/octo-org/teams", &json!({ "name": "a\u{0}b" }))
+        .await
+        .expect(422);
+    assert!(
+        r.body["message"].as_str().unwrap().contains("U+0000"),
+        "{}",
+        r.text
+    );
+    rest.post(
+        "/orgs/octo-org/teams",
+        &json!({ "name": "ok", "description": "x".repeat(1025) }),
+    )
+    .await
+    .expect(422);
+    // Newlines are fine in a description.
+    rest.post(
+        "/orgs/octo-org/teams",
+        &json!({ "name": "Multi Line", "description": "first\nsecond" }),
+    )
+    .await
+    .expect(201);
+    let r = rest
+        .get("/orgs/octo-org/external-groups?display_name=a%00b")
+        .await
+        .expect(422);
+    assert!(r.body["message"].as_str().unwrap().contains("display_name"));
+    let r = rest.get("/orgs/octo%00org/teams").await.expect(400);
+    assert!(r.body["documentation_url"].is_string(), "{}", r.text);
+    app.scim.get("/Users/a%00b").await.expect_error(400, None);
+    app.scim.delete("/Groups/%0A").await.expect_error(400, None);
+    let teams = rest.get("/orgs/octo-org/teams").await.expect(200).body;
+    assert_eq!(teams.as_array().unwrap().len(), 1);
+}

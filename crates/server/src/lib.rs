@@ -8,6 +8,7 @@ mod caller;
 mod discovery;
 mod groups;
 mod observe;
+mod path_guard;
 mod public_origin;
 mod reply;
 mod request_id;

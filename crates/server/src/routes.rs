@@ -6,7 +6,8 @@
 //! under `/api/v3` (see `rest`).
 //!
 //! Layers, outermost first: request id (so every log line and audit event carries it), then
-//! tracing, then `observe` (rate-limit headers on every answer; refused SCIM writes recorded
+//! tracing, then the path guard (a path that decodes to a control character is refused before
+//! any route), then `observe` (rate-limit headers on every answer; refused SCIM writes recorded
 //! as `*.scim_api_failure`), then the routes. Authentication and the rate limit are
 //! extractors of each handler, so that an unknown path still answers 404 rather than 401.
 
@@ -25,7 +26,7 @@ use crate::body::method_not_allowed;
 use crate::reply::scim_json;
 use crate::rest::{audit_log, external_groups, orgs, teams};
 use crate::rest_error::{rest_method_not_allowed, rest_not_found};
-use crate::{AppState, discovery, groups, observe, request_id, users};
+use crate::{AppState, discovery, groups, observe, path_guard, request_id, users};
 
 pub const SCIM_PREFIXES: [&str; 2] = [
     "/scim/v2/enterprises/{enterprise}",
@@ -187,6 +188,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             observe::observe,
         ))
+        .layer(middleware::from_fn(path_guard::refuse_control_characters))
         .layer(TraceLayer::new_for_http())
         .layer(middleware::from_fn(request_id::assign))
         .with_state(state)

@@ -4,8 +4,9 @@
 use std::collections::HashMap;
 
 use axum::body::Body;
-use axum::extract::{FromRequest, Query, Request};
+use axum::extract::{FromRequest, FromRequestParts, Query, Request};
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use directory::store::Slice;
 use serde_json::Value;
@@ -41,13 +42,82 @@ impl FromRequest<AppState> for RestBody {
     }
 }
 
-pub type Params = Query<HashMap<String, String>>;
+/// The longest string a REST field or query parameter may carry, in bytes.
+pub const MAX_TEXT_BYTES: usize = 1024;
 
-/// A string field of a body, if present; refused when present with another type.
+/// Refuse text that no field of this API may hold: NUL and control characters (TAB, LF and
+/// CR aside), and more than [`MAX_TEXT_BYTES`]. Both backends then store the same (PostgreSQL
+/// cannot store U+0000 at all).
+fn check_text(what: &str, s: &str) -> Result<(), RestError> {
+    if s.len() > MAX_TEXT_BYTES {
+        return Err(RestError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!(
+                "{what} is {} bytes long; at most {MAX_TEXT_BYTES} are accepted",
+                s.len()
+            ),
+        ));
+    }
+    if let Some(c) = s
+        .chars()
+        .find(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+    {
+        return Err(RestError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!(
+                "{what} holds the control character {}; remove it",
+                scim::shown::code_point(c)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The query string's parameters, each checked like a body's text (`check_text`).
+pub struct Params(HashMap<String, String>);
+
+impl std::ops::Deref for Params {
+    type Target = HashMap<String, String>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl FromRequestParts<AppState> for Params {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let Query(params) =
+            Query::<HashMap<String, String>>::try_from_uri(&parts.uri).map_err(|e| {
+                RestError::new(
+                    StatusCode::BAD_REQUEST,
+                    format!("the query string cannot be read: {e}"),
+                )
+                .into_response()
+            })?;
+        for (name, value) in &params {
+            check_text(
+                &format!("the query parameter '{}'", scim::shown::shown(name)),
+                value,
+            )
+            .map_err(IntoResponse::into_response)?;
+        }
+        Ok(Params(params))
+    }
+}
+
+/// A string field of a body, if present; refused when present with another type, or holding
+/// what no field may hold (`check_text`).
 pub fn opt_str<'a>(body: &'a Value, field: &str) -> Result<Option<&'a str>, RestError> {
     match body.get(field) {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
+        Some(Value::String(s)) => {
+            check_text(&format!("'{field}'"), s)?;
+            Ok(Some(s))
+        }
         Some(_) => Err(RestError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             format!("'{field}' must be a string"),
