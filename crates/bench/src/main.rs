@@ -6,6 +6,7 @@ mod paging;
 mod progress;
 mod report;
 mod rss;
+mod stall;
 mod stats;
 mod svg;
 mod target;
@@ -81,6 +82,27 @@ enum Cmd {
         peer_concurrency: Option<usize>,
         #[command(flatten)]
         w: Workload,
+    },
+    /// How long one big request (1 MiB of emails or members, 100,000 members) holds up a
+    /// concurrent writer.
+    Stall {
+        /// SCIM base URL of a running Roster (its body limit must admit the largest request).
+        #[arg(long, requires = "token")]
+        url: Option<String>,
+        #[arg(long)]
+        token: Option<String>,
+        /// Start `roster serve --max-body-bytes 16777216` from this binary instead.
+        #[arg(long, conflicts_with = "url")]
+        roster_bin: Option<String>,
+        /// Members of the largest group request (users preloaded for it).
+        #[arg(long, default_value_t = 100_000)]
+        members: u64,
+        /// Emails in the user PATCH.
+        #[arg(long, default_value_t = 40_000)]
+        emails: usize,
+        /// Write the results as JSON here.
+        #[arg(long)]
+        out: Option<String>,
     },
 }
 
@@ -951,6 +973,34 @@ async fn main_async(cli: Cli) -> Result<(), String> {
         .map(|d| d.as_secs())
         .unwrap_or(0);
     match cli.cmd {
+        Cmd::Stall {
+            url,
+            token,
+            roster_bin,
+            members,
+            emails,
+            out,
+        } => {
+            let (spawned, base, token) = match (url, roster_bin) {
+                (Some(url), _) => (None, url, token.unwrap_or_default()),
+                (None, Some(bin)) => {
+                    let s = target::spawn_roster_with(&bin, &["--max-body-bytes", "16777216"])?;
+                    let (b, t) = (s.base.clone(), s.token.clone());
+                    (Some(s), b, t)
+                }
+                (None, None) => return Err("give --url and --token, or --roster-bin".into()),
+            };
+            let t = Target::new("roster", &base, &token, 4)?;
+            t.wait_ready(Duration::from_secs(60)).await?;
+            let results = stall::run(&t, members, emails).await?;
+            stall::print(&results);
+            if let Some(path) = out {
+                let json = serde_json::to_string_pretty(&results).map_err(|e| e.to_string())?;
+                std::fs::write(&path, json).map_err(|e| format!("{path}: {e}"))?;
+            }
+            drop(spawned);
+            Ok(())
+        }
         Cmd::Run {
             url,
             token,
