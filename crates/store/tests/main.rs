@@ -10,6 +10,7 @@ mod audit_log;
 mod copy;
 mod groups;
 mod listing;
+mod listing_sort;
 mod orgs;
 mod rate_limits;
 mod tokens;
