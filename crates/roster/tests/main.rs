@@ -16,6 +16,7 @@ mod listing;
 mod migrate;
 mod okta;
 mod orgs_teams;
+mod postgres_faults;
 mod process;
 mod races;
 mod replicas;
