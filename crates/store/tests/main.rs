@@ -12,7 +12,7 @@ mod groups;
 mod listing;
 mod listing_sort;
 mod orgs;
-mod postgres_pool;
+mod postgres_failures;
 mod rate_limits;
 mod tokens;
 mod users;

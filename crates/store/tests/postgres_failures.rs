@@ -1,6 +1,7 @@
 //! PostgreSQL only: the pool waits no longer than it was told, a connection that broke in a
 //! transaction is not handed out again, and each failure is named for what it means to the
-//! client (unavailable: nothing changed; outcome unknown: the COMMIT went out unanswered).
+//! client (unavailable: nothing changed; outcome unknown: the COMMIT went out unanswered;
+//! retryable: a lost race the directory runs again).
 //! Waits are bounded by generous timeouts, so old behaviour (30-second waits) fails the test
 //! instead of hanging it; nothing here asserts a speed.
 
@@ -245,5 +246,38 @@ async fn a_statement_past_the_statement_timeout_is_cancelled_as_unavailable() {
     );
     drop(tx);
     lock.rollback().await.expect("release");
+    store.close().await;
+}
+
+#[tokio::test]
+async fn a_deadlock_is_retryable() {
+    let db = ScratchDatabase::create().await.expect("database");
+    let store = open(&db, &PgOptions::default()).await;
+    let mut tx = store.begin().await.expect("begin");
+    let e = tx.insert_enterprise(&enterprise("acme")).await.expect("e");
+    tx.insert_user(&user(e.id, "u1", "mona")).await.expect("u1");
+    tx.insert_user(&user(e.id, "u2", "hubot"))
+        .await
+        .expect("u2");
+    tx.commit().await.expect("commit");
+
+    // Each transaction holds one row and asks for the other's: PostgreSQL ends one of them
+    // with 40P01, which the directory retries.
+    let mut a = store.begin().await.expect("begin a");
+    let mut b = store.begin().await.expect("begin b");
+    a.user(e.id, "u1").await.expect("a locks u1");
+    b.user(e.id, "u2").await.expect("b locks u2");
+    let (ra, rb) = bounded("two transactions in a deadlock", async {
+        tokio::join!(a.user(e.id, "u2"), b.user(e.id, "u1"))
+    })
+    .await;
+    let lost: Vec<_> = [&ra, &rb].into_iter().filter(|r| r.is_err()).collect();
+    assert_eq!(lost.len(), 1, "one of them loses: {ra:?} {rb:?}");
+    assert!(
+        matches!(lost[0], Err(StoreError::Retryable(_))),
+        "{:?}",
+        lost[0]
+    );
+    drop((a, b));
     store.close().await;
 }
