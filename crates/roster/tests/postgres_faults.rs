@@ -100,14 +100,14 @@ async fn requests_fail_fast_while_postgres_is_down_and_recover_when_it_returns()
 
     pg.stop(Stop::Fast).await.expect("stop PostgreSQL");
     let hubot = okta_user("hubot@example.com");
-    let (read, write, ready) = timed("a read, a write and /readyz with PostgreSQL down", async {
-        tokio::join!(
-            s.scim.get(&path),
-            s.scim.post("/Users", &hubot),
-            readyz(&s.roster),
-        )
-    })
-    .await;
+    let (read, write, ready) = tokio::join!(
+        timed("a read with PostgreSQL down", s.scim.get(&path)),
+        timed(
+            "a write with PostgreSQL down",
+            s.scim.post("/Users", &hubot)
+        ),
+        timed("/readyz with PostgreSQL down", readyz(&s.roster)),
+    );
     refused(read);
     let write = refused(write);
     eprintln!("with PostgreSQL down: {}", write.body["detail"]);
@@ -267,10 +267,10 @@ async fn a_replica_without_connection_slots_is_not_ready_and_refuses_fast() {
     // Roster's sessions end and other clients take every slot before it reconnects.
     let crowd = pg.crowd_out("roster").await.expect("crowd out Roster");
     eprintln!("other clients hold {} connections", crowd.len());
-    let (read, ready) = timed("a read and /readyz without connection slots", async {
-        tokio::join!(s.scim.get(&path), readyz(&s.roster))
-    })
-    .await;
+    let (read, ready) = tokio::join!(
+        timed("a read without connection slots", s.scim.get(&path)),
+        timed("/readyz without connection slots", readyz(&s.roster)),
+    );
     refused(read);
     assert_eq!(ready.0, 503, "not ready: {}", ready.1);
     let why = ready.1["detail"].as_str().unwrap_or_default();

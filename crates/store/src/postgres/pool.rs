@@ -67,8 +67,7 @@ pub(crate) async fn setup_pool(
     {
         Ok(pool) => Ok(pool),
         Err(sqlx::Error::PoolTimedOut) => Err(StoreError::Unavailable(format!(
-            "{} accepted no connection within {waited:?}: {}",
-            server_name(options),
+            "no connection within {waited:?}: {}",
             why_refused(options, waited).await
         ))),
         Err(e) => Err(pg_error(e)),
