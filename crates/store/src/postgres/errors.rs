@@ -43,11 +43,18 @@ pub(crate) fn commit_error(e: sqlx::Error, server: &str) -> StoreError {
     {
         return pg_error(e);
     }
-    let why = match pg_error(e) {
+    StoreError::OutcomeUnknown(format!(
+        "{server} did not confirm the COMMIT: {}",
+        reason(pg_error(e))
+    ))
+}
+
+/// The words of a store error without its kind, to say inside another error why it came.
+pub(crate) fn reason(e: StoreError) -> String {
+    match e {
         StoreError::Unavailable(why) | StoreError::Full(why) | StoreError::Backend(why) => why,
         other => other.to_string(),
-    };
-    StoreError::OutcomeUnknown(format!("{server} did not confirm the COMMIT: {why}"))
+    }
 }
 
 /// A failure that is not about the data but about the server or the way to it, by SQLSTATE:

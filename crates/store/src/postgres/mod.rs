@@ -72,15 +72,10 @@ impl PgStore {
             options = options.application_name("roster");
         }
         let cannot = |e: StoreError| {
-            let why = match e {
-                StoreError::Unavailable(why) | StoreError::Full(why) | StoreError::Backend(why) => {
-                    why
-                }
-                other => other.to_string(),
-            };
             StoreError::Unavailable(format!(
-                "cannot connect to PostgreSQL at {}: {why}",
-                describe(&options)
+                "cannot connect to PostgreSQL at {}: {}",
+                describe(&options),
+                errors::reason(e)
             ))
         };
         let setup = pool::setup_pool(&options, settings).await.map_err(cannot)?;

@@ -9,7 +9,7 @@ use directory::store::StoreError;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{AssertSqlSafe, ConnectOptions, Connection, Executor};
 
-use super::errors::pg_error;
+use super::errors::{pg_error, reason};
 
 /// Connection pool settings (`roster serve --pg-…`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -154,9 +154,6 @@ async fn why_refused(options: &PgConnectOptions, within: Duration) -> String {
             let _ = conn.close().await;
             "it accepts connections again".to_string()
         }
-        Ok(Err(e)) => match pg_error(e) {
-            StoreError::Unavailable(why) | StoreError::Full(why) | StoreError::Backend(why) => why,
-            other => other.to_string(),
-        },
+        Ok(Err(e)) => reason(pg_error(e)),
     }
 }
