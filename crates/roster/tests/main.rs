@@ -22,3 +22,4 @@ mod races;
 mod replicas;
 mod scopes_rate_limits;
 mod smoke;
+mod sort_literals;
