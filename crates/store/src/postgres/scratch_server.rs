@@ -98,6 +98,8 @@ impl ScratchServer {
     /// `initdb` and start a server on a free port.
     pub async fn start(setup: ServerSetup) -> Result<ScratchServer, StoreError> {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let bin = bin_dir()?;
+        remove_orphans(&bin, running_as_root());
         let nanos = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_nanos())
@@ -109,12 +111,10 @@ impl ScratchServer {
             COUNTER.fetch_add(1, Ordering::Relaxed)
         ));
         std::fs::create_dir_all(&root).map_err(|e| fail("temporary directory", e))?;
-        let as_postgres = std::fs::metadata(&root)
-            .map(|m| m.uid() == 0)
-            .unwrap_or(false);
+        let as_postgres = running_as_root();
         let mut server = ScratchServer {
             root,
-            bin: bin_dir()?,
+            bin,
             port: 0,
             setup,
             as_postgres,
@@ -363,6 +363,53 @@ impl ScratchServer {
     }
 }
 
+fn running_as_root() -> bool {
+    std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
+}
+
+/// Servers left behind by test processes that were killed before they could drop them
+/// (their directory names carry the process id): stopped and removed.
+fn remove_orphans(bin: &Path, as_postgres: bool) {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("roster-pg-"))
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if Path::new(&format!("/proc/{pid}")).exists() {
+            continue;
+        }
+        stop_now(bin, &e.path(), as_postgres);
+        let _ = std::fs::remove_dir_all(e.path());
+    }
+}
+
+/// `pg_ctl stop -m immediate`, synchronously (for `Drop`), as `postgres` when `as_postgres`.
+fn stop_now(bin: &Path, root: &Path, as_postgres: bool) {
+    let pg_ctl = bin.join("pg_ctl");
+    let mut cmd = if as_postgres {
+        let mut c = std::process::Command::new("runuser");
+        c.args(["-u", "postgres", "--"]).arg(&pg_ctl);
+        c
+    } else {
+        std::process::Command::new(&pg_ctl)
+    };
+    let _ = cmd
+        .arg("-D")
+        .arg(root.join("data"))
+        .args(["-m", "immediate", "-w", "stop"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status();
+}
+
 fn path(p: &Path) -> Result<&str, StoreError> {
     p.to_str()
         .ok_or_else(|| fail("path", format!("{} is not UTF-8", p.display())))
@@ -393,22 +440,7 @@ impl Crowd {
 impl Drop for ScratchServer {
     /// Kill the server and remove its files; synchronous, as `Drop` cannot await.
     fn drop(&mut self) {
-        let pg_ctl = self.bin.join("pg_ctl");
-        let data = self.data();
-        let mut cmd = if self.as_postgres {
-            let mut c = std::process::Command::new("runuser");
-            c.args(["-u", "postgres", "--"]).arg(&pg_ctl);
-            c
-        } else {
-            std::process::Command::new(&pg_ctl)
-        };
-        let _ = cmd
-            .arg("-D")
-            .arg(&data)
-            .args(["-m", "immediate", "-w", "stop"])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .status();
+        stop_now(&self.bin, &self.root, self.as_postgres);
         let _ = std::fs::remove_dir_all(&self.root);
     }
 }
