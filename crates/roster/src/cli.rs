@@ -96,6 +96,8 @@ pub struct ServeArgs {
     /// Delete audit events older than this many days (checked hourly); kept forever when absent.
     #[arg(long, env = "ROSTER_AUDIT_RETENTION_DAYS")]
     pub audit_retention_days: Option<u32>,
+    #[command(flatten)]
+    pub pg: crate::pg_args::PgArgs,
 }
 
 #[derive(Subcommand)]

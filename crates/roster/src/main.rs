@@ -6,6 +6,7 @@ mod duration;
 mod enterprise_cmd;
 mod migrate_cmd;
 mod org_cmd;
+mod pg_args;
 mod retention;
 mod serve;
 mod team_cmd;

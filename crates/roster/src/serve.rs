@@ -1,13 +1,15 @@
 //! `roster serve`: migrate, make sure an enterprise exists, serve until SIGTERM or Ctrl-C, then
 //! drain the requests in flight and exit 0.
 
-use directory::Limits;
+use std::sync::Arc;
+
 use directory::rate_limit::RateLimit;
+use directory::{Directory, Limits};
 use server::{AppState, PublicOrigin, ServerConfig};
 use tokio::net::TcpListener;
 
-use crate::cli::{DatabaseArg, ServeArgs};
-use crate::enterprise_cmd::{open_with, profile};
+use crate::cli::ServeArgs;
+use crate::enterprise_cmd::profile;
 use crate::retention;
 
 /// `--rate-limit R [--rate-burst B]`: B defaults to 10 × R (at least 1).
@@ -48,16 +50,16 @@ fn public_origin(args: &ServeArgs) -> Result<PublicOrigin, String> {
 pub async fn run(args: ServeArgs) -> Result<(), String> {
     let limit = rate_limit(&args)?;
     let public_origin = public_origin(&args)?;
-    let directory = open_with(
-        &DatabaseArg {
-            database: args.db.database.clone(),
-        },
+    let store = store::open_with(&args.db.database, &args.pg.options())
+        .await
+        .map_err(|e| e.to_string())?;
+    let directory = Arc::new(Directory::new(
+        store,
         Limits {
             rate_limit: limit,
             ..Limits::default()
         },
-    )
-    .await?;
+    ));
     let listener = TcpListener::bind(&args.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;

@@ -12,7 +12,7 @@ mod sqlite;
 mod table;
 
 pub use database_url::DatabaseUrl;
-pub use postgres::PgStore;
+pub use postgres::{PgOptions, PgStore, scratch_server};
 pub use sqlite::SqliteStore;
 
 use std::sync::Arc;
@@ -24,5 +24,13 @@ pub async fn open(url: &DatabaseUrl) -> Result<Arc<dyn Store>, StoreError> {
     match url {
         DatabaseUrl::Sqlite(path) => Ok(Arc::new(SqliteStore::open(path).await?)),
         DatabaseUrl::Postgres(url) => Ok(Arc::new(PgStore::open(url).await?)),
+    }
+}
+
+/// [`open`], with these PostgreSQL pool settings (a SQLite database has no pool).
+pub async fn open_with(url: &DatabaseUrl, pg: &PgOptions) -> Result<Arc<dyn Store>, StoreError> {
+    match url {
+        DatabaseUrl::Sqlite(path) => Ok(Arc::new(SqliteStore::open(path).await?)),
+        DatabaseUrl::Postgres(url) => Ok(Arc::new(PgStore::connect(url, pg).await?)),
     }
 }

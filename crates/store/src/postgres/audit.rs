@@ -88,7 +88,7 @@ impl PgStore {
         }
         let rows = query
             .bind(i64::try_from(q.limit).unwrap_or(i64::MAX))
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *self.conn().await?)
             .await
             .map_err(pg_error)?;
         rows.iter().map(logged_event_from).collect()

@@ -28,6 +28,7 @@ pub(crate) enum Param {
     Text(String),
     Int(i64),
     Real(f64),
+    Bool(bool),
 }
 
 impl Param {
@@ -39,6 +40,7 @@ impl Param {
             Param::Text(s) => q.bind(s.clone()),
             Param::Int(i) => q.bind(*i),
             Param::Real(f) => q.bind(*f),
+            Param::Bool(b) => q.bind(*b),
         }
     }
 }
@@ -61,14 +63,28 @@ pub(crate) fn compile(
     Ok((sql, c.params))
 }
 
-/// The SQL expression to order by for a singular attribute, and whether it is a BIGINT (the
-/// `meta` times) rather than text. Text orders by bytes (`COLLATE "C"`, as SQLite does), lower-
-/// cased when the attribute is not case-exact.
+/// What a sort expression evaluates to, so cursor positions compare as that type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SortType {
+    /// Byte order (`COLLATE "C"`, as SQLite compares).
+    Text,
+    /// The `meta` times (BIGINT microseconds).
+    Micros,
+    Boolean,
+    /// JSON numbers, exactly (`numeric`).
+    Number,
+}
+
+/// The SQL expression to order by for a singular attribute, typed: text orders by bytes
+/// (`COLLATE "C"`, as SQLite does), lower-cased when the attribute is not case-exact; booleans
+/// and numbers order as booleans and numbers (as SQLite's `json_extract` gives them), and a
+/// value of another JSON type counts as absent. Constants (`meta.resourceType`) are typed too:
+/// PostgreSQL cannot order by, or turn into JSON, a literal of unknown type.
 pub(crate) fn sort_expression(
     path: &AttrPath,
     table: Table,
     rt: &ResourceType,
-) -> Result<(String, bool), StoreError> {
+) -> Result<(String, SortType), StoreError> {
     let mut c = Compiler {
         table,
         rt,
@@ -81,17 +97,32 @@ pub(crate) fn sort_expression(
             "cannot sort by the multi-valued attribute '{path}'"
         ))
     })?;
-    let text = match op.kind {
-        Kind::Micros => return Ok((op.sql, true)),
-        Kind::Json => format!("({} #>> '{{}}')", op.sql),
-        Kind::Text => op.sql,
+    let json = &op.sql;
+    let text = match (op.kind, op.ty) {
+        (Kind::Micros, _) => return Ok((op.sql, SortType::Micros)),
+        (Kind::Json, AttrType::Boolean) => {
+            return Ok((
+                format!("(CASE WHEN jsonb_typeof({json}) = 'boolean' THEN ({json})::boolean END)"),
+                SortType::Boolean,
+            ));
+        }
+        (Kind::Json, AttrType::Integer | AttrType::Decimal) => {
+            return Ok((
+                format!("(CASE WHEN jsonb_typeof({json}) = 'number' THEN ({json})::numeric END)"),
+                SortType::Number,
+            ));
+        }
+        (Kind::Json, _) => {
+            format!("(CASE WHEN jsonb_typeof({json}) = 'string' THEN {json} #>> '{{}}' END)")
+        }
+        (Kind::Text, _) => format!("({}::text)", op.sql),
     };
     let text = if !op.case_exact && !op.folded {
         format!("lower({text})")
     } else {
         text
     };
-    Ok((format!("({text} COLLATE \"C\")"), false))
+    Ok((format!("({text} COLLATE \"C\")"), SortType::Text))
 }
 
 fn unsupported(detail: String) -> StoreError {

@@ -9,12 +9,14 @@ mod migrate;
 mod order;
 mod orgs;
 mod orgs_tx;
+mod pool;
 mod rows;
+pub mod scratch_server;
 mod seats;
 mod tx;
 
 use std::str::FromStr;
-use std::time::Duration;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use directory::model::{
@@ -23,12 +25,14 @@ use directory::model::{
 };
 use directory::rate_limit::{Quota, RateLimit};
 use directory::store::{AuditQuery, ListQuery, Slice, Store, StoreError, Tx};
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
-use sqlx::{AssertSqlSafe, ConnectOptions, Row};
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgRow};
+use sqlx::{AssertSqlSafe, ConnectOptions, Postgres, Row, Transaction};
 
 pub(crate) use errors::pg_error;
 use filter_sql::{Table, compile};
 use order::Order;
+pub use pool::PgOptions;
 use rows::{
     ENTERPRISE_COLUMNS, GROUP_COLUMNS, TOKEN_COLUMNS, USER_COLUMNS, enterprise_from, group_from,
     token_from, user_from,
@@ -36,6 +40,9 @@ use rows::{
 
 pub struct PgStore {
     pool: PgPool,
+    settings: PgOptions,
+    /// "PostgreSQL at host:port", for messages.
+    server: Arc<str>,
 }
 
 /// Where a URL points, without its password, for messages.
@@ -50,25 +57,44 @@ pub(crate) fn describe(options: &PgConnectOptions) -> String {
 }
 
 impl PgStore {
-    /// Connect and migrate (under an advisory lock, so replicas starting together take turns).
+    /// Connect with the default pool settings and migrate.
     pub async fn open(url: &str) -> Result<PgStore, StoreError> {
-        let options = PgConnectOptions::from_str(url)
+        PgStore::connect(url, &PgOptions::default()).await
+    }
+
+    /// Connect and migrate (under an advisory lock, so replicas starting together take turns).
+    pub async fn connect(url: &str, settings: &PgOptions) -> Result<PgStore, StoreError> {
+        let mut options = PgConnectOptions::from_str(url)
             .map_err(|e| StoreError::Backend(format!("invalid PostgreSQL URL: {e}")))?
             .log_statements(tracing::log::LevelFilter::Debug);
-        let pool = PgPoolOptions::new()
-            .max_connections(16)
-            .acquire_timeout(Duration::from_secs(30))
-            .idle_timeout(Duration::from_secs(300))
-            .connect_with(options.clone())
+        // Shows in pg_stat_activity, so an operator can tell Roster's sessions from others.
+        if options.get_application_name().is_none() {
+            options = options.application_name("roster");
+        }
+        let cannot = |e: StoreError| {
+            StoreError::Unavailable(format!(
+                "cannot connect to PostgreSQL at {}: {}",
+                describe(&options),
+                errors::reason(e)
+            ))
+        };
+        let setup = pool::setup_pool(&options, settings).await.map_err(cannot)?;
+        let migrated = migrate::migrate(&setup).await;
+        setup.close().await;
+        migrated?;
+        Ok(PgStore {
+            server: pool::server_name(&options).into(),
+            pool: pool::serving_pool(options, settings),
+            settings: settings.clone(),
+        })
+    }
+
+    /// A connection of the pool, or a refusal that says whose connections ran out.
+    async fn conn(&self) -> Result<PoolConnection<Postgres>, StoreError> {
+        self.pool
+            .acquire()
             .await
-            .map_err(|e| {
-                StoreError::Backend(format!(
-                    "cannot connect to PostgreSQL at {}: {e}",
-                    describe(&options)
-                ))
-            })?;
-        migrate::migrate(&pool).await?;
-        Ok(PgStore { pool })
+            .map_err(|e| pool::acquire_failed(e, &self.pool, &self.settings, &self.server))
     }
 
     /// The pool, for copying a database into this one (`crate::copy`).
@@ -102,7 +128,7 @@ impl PgStore {
             count = p.bind(count);
         }
         let total: i64 = count
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *self.conn().await?)
             .await
             .map_err(pg_error)?
             .try_get(0)
@@ -141,7 +167,7 @@ impl PgStore {
         let mut rows = q
             .bind(limit)
             .bind(offset)
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *self.conn().await?)
             .await
             .map_err(pg_error)?;
         let more = rows.len() as u64 > query.count;
@@ -158,16 +184,30 @@ impl PgStore {
 #[async_trait]
 impl Store for PgStore {
     async fn begin(&self) -> Result<Box<dyn Tx>, StoreError> {
-        let tx = self.pool.begin().await.map_err(pg_error)?;
-        Ok(Box::new(tx::PgTx { tx }))
-    }
-
-    async fn ready(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
+        let tx = Transaction::begin(self.conn().await?, None)
             .await
             .map_err(pg_error)?;
-        Ok(())
+        Ok(Box::new(tx::PgTx {
+            tx,
+            server: self.server.clone(),
+        }))
+    }
+
+    /// A connection and an answer within `ready_timeout`, which is shorter than a request's
+    /// wait: a replica whose requests would queue for connections is not ready either.
+    async fn ready(&self) -> Result<(), StoreError> {
+        let waited = self.settings.ready_timeout;
+        let probe = async {
+            let mut conn = self.pool.acquire().await?;
+            sqlx::query("SELECT 1").execute(&mut *conn).await
+        };
+        match tokio::time::timeout(waited, probe).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(sqlx::Error::PoolTimedOut)) | Err(_) => {
+                Err(pool::starved(&self.pool, &self.settings, &self.server, waited).await)
+            }
+            Ok(Err(e)) => Err(pg_error(e)),
+        }
     }
 
     async fn enterprise_by_slug(&self, slug: &str) -> Result<Option<Enterprise>, StoreError> {
@@ -175,7 +215,7 @@ impl Store for PgStore {
             "SELECT {ENTERPRISE_COLUMNS} FROM enterprises WHERE slug = $1"
         )))
         .bind(slug)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.conn().await?)
         .await
         .map_err(pg_error)?;
         row.as_ref().map(enterprise_from).transpose()
@@ -185,7 +225,7 @@ impl Store for PgStore {
         let rows = sqlx::query(AssertSqlSafe(format!(
             "SELECT {ENTERPRISE_COLUMNS} FROM enterprises ORDER BY id"
         )))
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.conn().await?)
         .await
         .map_err(pg_error)?;
         rows.iter().map(enterprise_from).collect()
@@ -198,7 +238,7 @@ impl Store for PgStore {
              FROM tokens t JOIN enterprises e ON e.id = t.enterprise_id WHERE t.secret_hash = $1",
         )
         .bind(hash)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.conn().await?)
         .await
         .map_err(pg_error)?;
         match row {
@@ -212,7 +252,7 @@ impl Store for PgStore {
             "SELECT {TOKEN_COLUMNS} FROM tokens WHERE $1::bigint IS NULL OR enterprise_id = $1 ORDER BY created, id"
         )))
         .bind(enterprise_id)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.conn().await?)
         .await
         .map_err(pg_error)?;
         rows.iter().map(token_from).collect()
@@ -224,7 +264,7 @@ impl Store for PgStore {
         )))
         .bind(enterprise_id)
         .bind(id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.conn().await?)
         .await
         .map_err(pg_error)?;
         row.as_ref().map(user_from).transpose()
@@ -250,7 +290,7 @@ impl Store for PgStore {
         )
         .bind(enterprise_id)
         .bind(user_ids)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.conn().await?)
         .await
         .map_err(pg_error)?;
         rows.iter()
@@ -270,7 +310,7 @@ impl Store for PgStore {
         )))
         .bind(enterprise_id)
         .bind(id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.conn().await?)
         .await
         .map_err(pg_error)?;
         row.as_ref().map(group_from).transpose()
@@ -297,7 +337,7 @@ impl Store for PgStore {
              JOIN users u ON u.id = gm.user_id WHERE gm.group_id = $1 ORDER BY gm.seq",
         )
         .bind(group_id)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.conn().await?)
         .await
         .map_err(pg_error)?;
         rows.iter()
@@ -371,7 +411,7 @@ impl Store for PgStore {
         .bind(token_id)
         .bind(f64::from(limit.burst))
         .bind(limit.per_second)
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *self.conn().await?)
         .await
         .map_err(pg_error)?;
         let tokens: f64 = row.try_get("tokens").map_err(pg_error)?;

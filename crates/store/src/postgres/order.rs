@@ -8,11 +8,16 @@ use sqlx::Row;
 use sqlx::postgres::PgRow;
 
 use super::errors::pg_error;
-use super::filter_sql::{Param, Table, sort_expression};
+use super::filter_sql::{Param, SortType, Table, sort_expression};
+
+struct Key {
+    sql: String,
+    ty: SortType,
+    descending: bool,
+}
 
 pub(crate) struct Order {
-    /// The sort expression, whether it is a BIGINT, and whether it is descending.
-    key: Option<(String, bool, bool)>,
+    key: Option<Key>,
 }
 
 impl Order {
@@ -20,8 +25,12 @@ impl Order {
         let key = match query.sort {
             None => None,
             Some(k) => {
-                let (e, int) = sort_expression(&k.path, table, query.resource_type)?;
-                Some((e, int, k.descending))
+                let (sql, ty) = sort_expression(&k.path, table, query.resource_type)?;
+                Some(Key {
+                    sql,
+                    ty,
+                    descending: k.descending,
+                })
             }
         };
         Ok(Order { key })
@@ -30,9 +39,11 @@ impl Order {
     pub(crate) fn order_by(&self) -> String {
         match &self.key {
             None => "seq".into(),
-            Some((e, _, desc)) => format!(
-                "({e}) IS NULL, {e} {}, seq",
-                if *desc { "DESC" } else { "ASC" }
+            Some(Key {
+                sql, descending, ..
+            }) => format!(
+                "({sql}) IS NULL, {sql} {}, seq",
+                if *descending { "DESC" } else { "ASC" }
             ),
         }
     }
@@ -41,7 +52,7 @@ impl Order {
     pub(crate) fn key_json(&self) -> String {
         match &self.key {
             None => "'null'".into(),
-            Some((e, _, _)) => format!("COALESCE(to_jsonb({e})::text, 'null')"),
+            Some(Key { sql, .. }) => format!("COALESCE(to_jsonb({sql})::text, 'null')"),
         }
     }
 
@@ -51,20 +62,22 @@ impl Order {
             return ("true".into(), Vec::new());
         };
         let seq = Param::Int(p.seq);
-        let key = p.key.as_ref().filter(|k| !k.is_null());
-        match (&self.key, key) {
-            (None, _) => (format!("seq > ${first}"), vec![seq]),
-            (Some((e, _, _)), None) => (format!("(({e}) IS NULL AND seq > ${first})"), vec![seq]),
-            (Some((e, int, desc)), Some(k)) => {
-                let cmp = if *desc { "<" } else { ">" };
-                let k = match (int, k) {
-                    (true, v) => Param::Int(v.as_i64().unwrap_or(0)),
-                    (false, Value::String(s)) => Param::Text(s.clone()),
-                    (false, other) => Param::Text(other.to_string()),
-                };
-                let (a, b) = (first, first + 1);
+        let Some(key) = &self.key else {
+            return (format!("seq > ${first}"), vec![seq]);
+        };
+        let sql = &key.sql;
+        // A value of another type than the sort's can only come from an edited cursor: it
+        // counts as "no value", as a cursor naming a null does.
+        let value = p.key.as_ref().and_then(|k| typed_param(key.ty, k, first));
+        match value {
+            None => (format!("(({sql}) IS NULL AND seq > ${first})"), vec![seq]),
+            Some((value, k)) => {
+                let cmp = if key.descending { "<" } else { ">" };
+                let b = first + 1;
                 (
-                    format!("(({e}) IS NULL OR {e} {cmp} ${a} OR ({e} = ${a} AND seq > ${b}))"),
+                    format!(
+                        "(({sql}) IS NULL OR {sql} {cmp} {value} OR ({sql} = {value} AND seq > ${b}))"
+                    ),
                     vec![k, seq],
                 )
             }
@@ -83,4 +96,22 @@ impl Order {
         };
         Ok(Position { seq, key })
     }
+}
+
+/// A cursor's sort value as parameter `$n` of the sort expression's type; `None` for a null
+/// or a value of another type. Numbers travel as text cast to `numeric`, so a number keeps
+/// every digit it had.
+fn typed_param(ty: SortType, key: &Value, n: usize) -> Option<(String, Param)> {
+    let p = format!("${n}");
+    Some(match (ty, key) {
+        (_, Value::Null) => return None,
+        (SortType::Micros, v) => (p, Param::Int(v.as_i64()?)),
+        (SortType::Text, Value::String(s)) => (p, Param::Text(s.clone())),
+        (SortType::Text, other) => (p, Param::Text(other.to_string())),
+        (SortType::Boolean, Value::Bool(b)) => (p, Param::Bool(*b)),
+        (SortType::Number, Value::Number(x)) => {
+            (format!("{p}::numeric"), Param::Text(x.to_string()))
+        }
+        _ => return None,
+    })
 }

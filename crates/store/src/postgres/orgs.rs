@@ -28,7 +28,7 @@ impl PgStore {
             "SELECT {ORG_COLUMNS} FROM organizations WHERE login_lc = $1"
         )))
         .bind(login.to_lowercase())
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.conn().await?)
         .await
         .map_err(pg_error)?;
         row.as_ref().map(organization_from).transpose()
@@ -42,7 +42,7 @@ impl PgStore {
             "SELECT {ORG_COLUMNS} FROM organizations WHERE enterprise_id = $1 ORDER BY id"
         )))
         .bind(enterprise_id)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.conn().await?)
         .await
         .map_err(pg_error)?;
         rows.iter().map(organization_from).collect()
@@ -53,7 +53,7 @@ impl PgStore {
             "SELECT {TEAM_COLUMNS} FROM teams WHERE org_id = $1 ORDER BY id"
         )))
         .bind(org_id)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.conn().await?)
         .await
         .map_err(pg_error)?;
         rows.iter().map(team_from).collect()
@@ -69,7 +69,7 @@ impl PgStore {
         )))
         .bind(org_id)
         .bind(slug.to_lowercase())
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.conn().await?)
         .await
         .map_err(pg_error)?;
         row.as_ref().map(team_from).transpose()
@@ -80,7 +80,7 @@ impl PgStore {
             "SELECT {TEAM_COLUMNS} FROM teams WHERE id = $1"
         )))
         .bind(id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.conn().await?)
         .await
         .map_err(pg_error)?;
         row.as_ref().map(team_from).transpose()
@@ -91,7 +91,7 @@ impl PgStore {
             "SELECT {TEAM_COLUMNS} FROM teams WHERE group_id = $1 ORDER BY id"
         )))
         .bind(group_id)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.conn().await?)
         .await
         .map_err(pg_error)?;
         rows.iter().map(team_from).collect()
@@ -107,7 +107,7 @@ impl PgStore {
             user_columns_of_u()
         )))
         .bind(group_id)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.conn().await?)
         .await
         .map_err(pg_error)?;
         rows.iter().map(user_from).collect()
@@ -127,7 +127,7 @@ impl PgStore {
         .bind(team_id)
         .bind(limit)
         .bind(offset)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.conn().await?)
         .await
         .map_err(pg_error)?;
         rows.iter().map(user_from).collect()
@@ -147,7 +147,7 @@ impl PgStore {
         .bind(org_id)
         .bind(limit)
         .bind(offset)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.conn().await?)
         .await
         .map_err(pg_error)?;
         rows.iter().map(user_from).collect()

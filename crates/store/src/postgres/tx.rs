@@ -3,6 +3,7 @@
 //! Membership changes are set operations, so concurrent adds and removes lose nothing.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use directory::model::{
@@ -14,13 +15,15 @@ use sqlx::types::Json;
 use sqlx::{AssertSqlSafe, Postgres, Row, Transaction};
 use time::OffsetDateTime;
 
-use super::errors::pg_error;
+use super::errors::{commit_error, pg_error};
 use super::rows::{GROUP_COLUMNS, TOKEN_COLUMNS, USER_COLUMNS, group_from, token_from, user_from};
 use super::{audit, orgs_tx, seats};
 use crate::convert::{micros, scopes_to_text};
 
 pub(crate) struct PgTx {
     pub(crate) tx: Transaction<'static, Postgres>,
+    /// "PostgreSQL at host:port", for a COMMIT that was not confirmed.
+    pub(crate) server: Arc<str>,
 }
 
 fn lower(s: &str) -> String {
@@ -438,7 +441,11 @@ impl Tx for PgTx {
         audit::prune_audit(&mut self.tx, before).await
     }
 
+    /// Until here a failure rolled everything back; from the moment COMMIT is sent, a broken
+    /// connection leaves the outcome unknown. A failed transaction's connection goes back to the
+    /// pool only if it answers a ping (sqlx tests it on release), so a broken one is dropped.
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
-        self.tx.commit().await.map_err(pg_error)
+        let server = self.server;
+        self.tx.commit().await.map_err(|e| commit_error(e, &server))
     }
 }
