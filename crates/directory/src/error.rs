@@ -40,6 +40,10 @@ pub enum DirectoryError {
     /// (503; the client must read before it retries).
     #[error("{0}")]
     OutcomeUnknown(String),
+    /// The change was committed, but reading it back for the answer failed: the client must
+    /// not take the refusal for "nothing happened" (503; read the resource).
+    #[error("{0}")]
+    SavedUnread(String),
     /// A storage failure the caller cannot fix.
     #[error("{0}")]
     Internal(String),
@@ -95,10 +99,21 @@ impl From<StoreError> for DirectoryError {
 pub const UNAVAILABLE_RETRY_SECONDS: u64 = 5;
 
 impl DirectoryError {
+    /// This error as it must be told when it happened after the change was committed (while
+    /// rendering the answer): whatever failed, the change itself was saved.
+    pub fn after_commit(self) -> DirectoryError {
+        match self {
+            DirectoryError::Scim(_) => self,
+            other => DirectoryError::SavedUnread(other.to_string()),
+        }
+    }
+
     /// Seconds a client should wait before retrying, for the errors that have a retry time.
     pub fn retry_after(&self) -> Option<u64> {
         match self {
-            DirectoryError::Contention(_) | DirectoryError::OutcomeUnknown(_) => Some(1),
+            DirectoryError::Contention(_)
+            | DirectoryError::OutcomeUnknown(_)
+            | DirectoryError::SavedUnread(_) => Some(1),
             DirectoryError::Unavailable(_) => Some(UNAVAILABLE_RETRY_SECONDS),
             _ => None,
         }
@@ -150,6 +165,16 @@ impl DirectoryError {
                     None,
                     &format!(
                         "the outcome of this request is unknown: Roster sent the change to its database, which did not confirm it ({d}). It may or may not have been saved; read the resource before retrying."
+                    ),
+                ),
+            ),
+            DirectoryError::SavedUnread(d) => (
+                503,
+                error_body(
+                    503,
+                    None,
+                    &format!(
+                        "the change was saved, but Roster could not read it back to answer ({d}); GET the resource to see it, and do not send the change again"
                     ),
                 ),
             ),

@@ -279,6 +279,7 @@ impl Directory {
         tx.commit().await?;
         self.render_group(caller, group, &ReadOptions::default())
             .await
+            .map_err(DirectoryError::after_commit)
     }
 
     /// `GET /Groups/{id}`: the group and its version.
@@ -348,7 +349,8 @@ impl Directory {
         let version = group.version;
         Ok((
             self.render_group(caller, group, &ReadOptions::default())
-                .await?,
+                .await
+                .map_err(DirectoryError::after_commit)?,
             version,
         ))
     }
@@ -369,7 +371,14 @@ impl Directory {
         let group = retrying(|| self.write_group(caller, id, if_match, &change)).await?;
         let version = group.version;
         match opts {
-            Some(opts) => Ok((Some(self.render_group(caller, group, opts).await?), version)),
+            Some(opts) => Ok((
+                Some(
+                    self.render_group(caller, group, opts)
+                        .await
+                        .map_err(DirectoryError::after_commit)?,
+                ),
+                version,
+            )),
             None => Ok((None, version)),
         }
     }

@@ -356,7 +356,8 @@ impl Directory {
         let version = user.version;
         Ok((
             self.render_user(caller, user, &ReadOptions::default())
-                .await?,
+                .await
+                .map_err(DirectoryError::after_commit)?,
             version,
         ))
     }
@@ -383,7 +384,8 @@ impl Directory {
         let version = user.version;
         Ok((
             self.render_user(caller, user, &ReadOptions::default())
-                .await?,
+                .await
+                .map_err(DirectoryError::after_commit)?,
             version,
         ))
     }

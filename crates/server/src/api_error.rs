@@ -52,6 +52,9 @@ pub fn log(e: &DirectoryError) {
         DirectoryError::OutcomeUnknown(detail) => {
             tracing::error!(%detail, "a commit was not confirmed: its outcome is unknown")
         }
+        DirectoryError::SavedUnread(detail) => {
+            tracing::error!(%detail, "a change was saved but could not be read back for the answer")
+        }
         _ => {}
     }
 }
