@@ -86,6 +86,10 @@ pub struct ServeArgs {
     /// Delete audit events older than this many days (checked hourly); kept forever when absent.
     #[arg(long, env = "ROSTER_AUDIT_RETENTION_DAYS")]
     pub audit_retention_days: Option<u32>,
+    /// SQLite: how long a write waits for the database's one write connection before it is
+    /// refused with 503 (e.g. 10s, 1m).
+    #[arg(long, env = "ROSTER_WRITE_TIMEOUT", default_value = "10s")]
+    pub write_timeout: String,
 }
 
 #[derive(Subcommand)]

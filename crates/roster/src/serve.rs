@@ -4,6 +4,7 @@
 use directory::Limits;
 use directory::rate_limit::RateLimit;
 use server::{AppState, ServerConfig};
+use store::{OpenMode, OpenOptions};
 use tokio::net::TcpListener;
 
 use crate::cli::{DatabaseArg, ServeArgs};
@@ -29,8 +30,18 @@ fn rate_limit(args: &ServeArgs) -> Result<Option<RateLimit>, String> {
     Ok(Some(RateLimit { per_second, burst }))
 }
 
+/// `--write-timeout 10s`.
+fn write_timeout(text: &str) -> Result<std::time::Duration, String> {
+    let d = crate::duration::parse(text).map_err(|e| format!("--write-timeout: {e}"))?;
+    std::time::Duration::try_from(d).map_err(|e| format!("--write-timeout {text}: {e}"))
+}
+
 pub async fn run(args: ServeArgs) -> Result<(), String> {
     let limit = rate_limit(&args)?;
+    let open = OpenOptions {
+        write_timeout: write_timeout(&args.write_timeout)?,
+        ..OpenOptions::new(OpenMode::Serve)
+    };
     let directory = open_with(
         &DatabaseArg {
             database: args.db.database.clone(),
@@ -39,6 +50,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
             rate_limit: limit,
             ..Limits::default()
         },
+        &open,
     )
     .await?;
     let listener = TcpListener::bind(&args.listen)

@@ -26,6 +26,8 @@ use directory::store::{AuditQuery, ListQuery, Slice, Store, StoreError, Tx};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::{AssertSqlSafe, ConnectOptions, Row};
 
+use crate::OpenMode;
+
 pub(crate) use errors::pg_error;
 use filter_sql::{Table, compile};
 use order::Order;
@@ -52,6 +54,11 @@ pub(crate) fn describe(options: &PgConnectOptions) -> String {
 impl PgStore {
     /// Connect and migrate (under an advisory lock, so replicas starting together take turns).
     pub async fn open(url: &str) -> Result<PgStore, StoreError> {
+        PgStore::open_as(url, OpenMode::Create).await
+    }
+
+    /// Connect, then migrate, or (`Existing`) only check that the schema is this binary's.
+    pub async fn open_as(url: &str, mode: OpenMode) -> Result<PgStore, StoreError> {
         let options = PgConnectOptions::from_str(url)
             .map_err(|e| StoreError::Backend(format!("invalid PostgreSQL URL: {e}")))?
             .log_statements(tracing::log::LevelFilter::Debug);
@@ -67,7 +74,7 @@ impl PgStore {
                     describe(&options)
                 ))
             })?;
-        migrate::migrate(&pool).await?;
+        migrate::prepare(&pool, mode, &describe(&options)).await?;
         Ok(PgStore { pool })
     }
 
