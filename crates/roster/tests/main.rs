@@ -21,3 +21,4 @@ mod races;
 mod replicas;
 mod scopes_rate_limits;
 mod smoke;
+mod storage_faults;
