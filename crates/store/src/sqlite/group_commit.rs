@@ -7,10 +7,11 @@
 //! A writer that leaves the COMMIT to the writers queued behind it relies on one of them
 //! reaching the connection; if all of them go away first (their clients hung up), nobody
 //! would commit, the writers already done would wait forever and the open transaction would
-//! keep SQLite's write lock from every other process. So each such hand-over also wakes the
-//! committer, a task of the writer's own that no client can cancel: it queues for the
-//! connection behind the writers it was told about and commits what is pending if nobody is
-//! left behind it to do so. A lone writer still commits itself, without waking anything.
+//! keep SQLite's write lock from every other process. So a writer that stops waiting without
+//! getting the connection wakes the committer, a task of the writer's own that no client can
+//! cancel: it queues for the connection behind the writers still waiting and commits what is
+//! pending if nobody is left to do so. While no client goes away the committer never runs, and
+//! a lone writer commits itself.
 //!
 //! Every wait is bounded: for the connection (`write_timeout`: refused as busy, nothing done)
 //! and for the COMMIT (`commit_timeout`: the outcome is unknown, the COMMIT may still land).
@@ -71,18 +72,36 @@ pub(crate) struct WriteTurn {
 }
 
 /// One writer waiting for the connection, for as long as this lives.
-struct Waiting<'a>(&'a AtomicUsize);
+struct Waiting<'a> {
+    writer: &'a Writer,
+    acquired: bool,
+}
 
 impl<'a> Waiting<'a> {
-    fn new(count: &'a AtomicUsize) -> Waiting<'a> {
-        count.fetch_add(1, Ordering::SeqCst);
-        Waiting(count)
+    fn new(writer: &'a Writer) -> Waiting<'a> {
+        writer.waiting.fetch_add(1, Ordering::SeqCst);
+        Waiting {
+            writer,
+            acquired: false,
+        }
+    }
+
+    /// The connection is this writer's.
+    fn acquired(mut self) {
+        self.acquired = true;
     }
 }
 
 impl Drop for Waiting<'_> {
+    /// A writer that leaves without the connection (dropped, or out of time) may have been
+    /// the one a holder left the COMMIT to: the committer sees to it.
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
+        self.writer.waiting.fetch_sub(1, Ordering::SeqCst);
+        if !self.acquired
+            && let Some(wake) = &self.writer.committer
+        {
+            wake.notify_one();
+        }
     }
 }
 
@@ -129,7 +148,7 @@ impl Writer {
     pub(crate) async fn begin(self: &Arc<Self>) -> Result<WriteTurn, StoreError> {
         // Counted as waiting until the connection is ours, or until this future is dropped
         // (a client that hung up) or gives up.
-        let waiting = Waiting::new(&self.waiting);
+        let waiting = Waiting::new(self);
         let acquired = tokio::time::timeout(self.write_timeout, self.state.clone().lock_owned());
         let Ok(mut guard) = acquired.await else {
             return Err(StoreError::Unavailable(format!(
@@ -137,7 +156,7 @@ impl Writer {
                 self.write_timeout.as_secs_f64()
             )));
         };
-        drop(waiting);
+        waiting.acquired();
         if let Err(e) = self.file.check_before_write() {
             // What is batched so far would go where nobody reads it: roll it back.
             finish(&mut guard, End::Rollback(e.clone()));
@@ -158,37 +177,29 @@ impl Writer {
         })
     }
 
-    /// Leave the COMMIT of the open batch to the writers queued behind, and to the committer
-    /// should they all go away; the connection comes back when there is nobody to leave it to.
+    /// Leave the COMMIT of the open batch to the writers queued behind (and, should they all
+    /// leave, to the committer); the connection comes back when there is nobody to leave it to.
     fn defer(
         &self,
         guard: OwnedMutexGuard<WriterState>,
     ) -> Result<(), OwnedMutexGuard<WriterState>> {
-        match &self.committer {
-            Some(wake)
-                if self.waiting.load(Ordering::SeqCst) > 0 && guard.pending.len() < MAX_BATCH =>
-            {
-                drop(guard);
-                wake.notify_one();
-                Ok(())
-            }
-            _ => Err(guard),
+        if self.committer.is_some()
+            && self.waiting.load(Ordering::SeqCst) > 0
+            && guard.pending.len() < MAX_BATCH
+        {
+            drop(guard);
+            Ok(())
+        } else {
+            Err(guard)
         }
     }
 
-    /// The committer's turn: commit the open batch unless a writer is queued behind to carry
-    /// it on, in which case wait behind that writer, in case it leaves too.
+    /// The committer's turn: commit the open batch unless a writer still waits to carry it
+    /// on (that writer either gets the connection or, leaving, wakes the committer again).
     async fn commit_abandoned(&self) {
-        loop {
-            let guard = self.state.clone().lock_owned().await;
-            if !guard.open {
-                return;
-            }
-            if self.waiting.load(Ordering::SeqCst) == 0 || guard.pending.len() >= MAX_BATCH {
-                finish_off_thread(guard, End::Commit).await;
-                return;
-            }
-            drop(guard);
+        let guard = self.state.clone().lock_owned().await;
+        if guard.open && self.waiting.load(Ordering::SeqCst) == 0 {
+            finish_off_thread(guard, End::Commit).await;
         }
     }
 }
