@@ -9,7 +9,7 @@ use std::any::Any;
 use directory::store::StoreError;
 use rusqlite::ErrorCode;
 
-pub(crate) const DISK_FULL: &str = "the disk holding the database is full";
+const DISK_FULL: &str = "the disk holding the database is full";
 const READ_ONLY: &str = "the database file is read-only";
 const CANNOT_OPEN: &str = "the database file cannot be opened";
 const BUSY: &str = "the database is busy: another process holds its write lock";
