@@ -257,10 +257,18 @@ impl Directory {
         if token
             .last_used_at
             .is_none_or(|last| at - last >= LAST_USE_GRANULARITY)
+            && last_use::may_record(at)
         {
-            let mut tx = self.store.begin().await?;
-            tx.touch_token(&token.id, at).await?;
-            tx.commit().await?;
+            // Best-effort: a request that only reads must not fail, nor wait, because the
+            // database cannot take this write now.
+            let recorded = async {
+                let mut tx = self.store.begin().await?;
+                tx.touch_token(&token.id, at).await?;
+                tx.commit().await
+            };
+            if let Err(e) = recorded.await {
+                last_use::not_recorded(at, &token.id, &e);
+            }
         }
         let actor = Actor {
             name: token.owner.clone(),
@@ -268,6 +276,36 @@ impl Directory {
             request_id,
         };
         Ok((enterprise, actor))
+    }
+}
+
+/// Recording tokens' last use while the database fails: after one failure, no use is recorded
+/// (and none is logged) for `LAST_USE_GRANULARITY`, so a database that cannot take writes
+/// costs each request nothing and the log one line a minute. Per process, as one process
+/// serves one store.
+mod last_use {
+    use std::sync::atomic::{AtomicI64, Ordering};
+
+    use time::OffsetDateTime;
+
+    use super::LAST_USE_GRANULARITY;
+    use crate::store::StoreError;
+
+    /// Unix time (seconds) before which no use is recorded.
+    static PAUSED_UNTIL: AtomicI64 = AtomicI64::new(i64::MIN);
+
+    pub(super) fn may_record(at: OffsetDateTime) -> bool {
+        at.unix_timestamp() >= PAUSED_UNTIL.load(Ordering::Relaxed)
+    }
+
+    pub(super) fn not_recorded(at: OffsetDateTime, token_id: &str, e: &StoreError) {
+        let until = (at + LAST_USE_GRANULARITY).unix_timestamp();
+        PAUSED_UNTIL.store(until, Ordering::Relaxed);
+        tracing::warn!(
+            token = token_id,
+            error = %e,
+            "could not record a token's last use; the request goes on, and no last use is recorded for a minute"
+        );
     }
 }
 

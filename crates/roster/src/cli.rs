@@ -98,6 +98,10 @@ pub struct ServeArgs {
     pub audit_retention_days: Option<u32>,
     #[command(flatten)]
     pub pg: crate::pg_args::PgArgs,
+    /// SQLite: how long a write waits for the database's one write connection before it is
+    /// refused with 503 (e.g. 10s, 1m).
+    #[arg(long, env = "ROSTER_WRITE_TIMEOUT", default_value = "10s")]
+    pub write_timeout: String,
 }
 
 #[derive(Subcommand)]

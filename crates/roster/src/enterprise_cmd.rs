@@ -5,15 +5,24 @@ use std::sync::Arc;
 use directory::model::Profile;
 use directory::{Directory, Limits};
 use serde_json::json;
+use store::{OpenMode, OpenOptions};
 
 use crate::cli::{DatabaseArg, EnterpriseCmd};
 
+/// The directory of a database that exists (every command but `serve` and `enterprise
+/// create`, which may create and migrate one).
 pub async fn open(db: &DatabaseArg) -> Result<Arc<Directory>, String> {
-    open_with(db, Limits::default()).await
+    open_with(db, Limits::default(), &OpenOptions::new(OpenMode::Existing)).await
 }
 
-pub async fn open_with(db: &DatabaseArg, limits: Limits) -> Result<Arc<Directory>, String> {
-    let store = store::open(&db.database).await.map_err(|e| e.to_string())?;
+pub async fn open_with(
+    db: &DatabaseArg,
+    limits: Limits,
+    options: &OpenOptions,
+) -> Result<Arc<Directory>, String> {
+    let store = store::open_with(&db.database, options)
+        .await
+        .map_err(|e| e.to_string())?;
     Ok(Arc::new(Directory::new(store, limits)))
 }
 
@@ -30,7 +39,8 @@ pub async fn run(cmd: EnterpriseCmd) -> Result<(), String> {
             db,
             json,
         } => {
-            let directory = open(&db).await?;
+            let directory =
+                open_with(&db, Limits::default(), &OpenOptions::new(OpenMode::Create)).await?;
             let (enterprise, issued) = directory
                 .create_enterprise(&slug, &short_code, profile(&p)?)
                 .await

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use directory::rate_limit::RateLimit;
 use directory::{Directory, Limits};
 use server::{AppState, PublicOrigin, ServerConfig};
+use store::{OpenMode, OpenOptions};
 use tokio::net::TcpListener;
 
 use crate::cli::ServeArgs;
@@ -47,10 +48,21 @@ fn public_origin(args: &ServeArgs) -> Result<PublicOrigin, String> {
     })
 }
 
+/// `--write-timeout 10s`.
+fn write_timeout(text: &str) -> Result<std::time::Duration, String> {
+    let d = crate::duration::parse(text).map_err(|e| format!("--write-timeout: {e}"))?;
+    std::time::Duration::try_from(d).map_err(|e| format!("--write-timeout {text}: {e}"))
+}
+
 pub async fn run(args: ServeArgs) -> Result<(), String> {
     let limit = rate_limit(&args)?;
     let public_origin = public_origin(&args)?;
-    let store = store::open_with(&args.db.database, &args.pg.options())
+    let open = OpenOptions {
+        write_timeout: write_timeout(&args.write_timeout)?,
+        pg: args.pg.options(),
+        ..OpenOptions::new(OpenMode::Serve)
+    };
+    let store = store::open_with(&args.db.database, &open)
         .await
         .map_err(|e| e.to_string())?;
     let directory = Arc::new(Directory::new(

@@ -25,4 +25,5 @@ mod replicas;
 mod scopes_rate_limits;
 mod smoke;
 mod sort_literals;
+mod storage_faults;
 mod user_names;

@@ -9,7 +9,7 @@ use sqlx::{AssertSqlSafe, Postgres};
 
 use crate::convert::backend;
 use crate::postgres::pg_error;
-use crate::{DatabaseUrl, PgStore, SqliteStore};
+use crate::{DatabaseUrl, OpenMode, OpenOptions, PgStore, SqliteStore};
 
 #[derive(Clone, Copy)]
 enum Col {
@@ -192,11 +192,11 @@ impl Cell {
     }
 }
 
-/// Rows per table of the database `url` names (opening, and so migrating, it).
+/// Rows per table of the database `url` names, which must exist with this binary's schema.
 pub async fn table_counts(url: &DatabaseUrl) -> Result<Vec<TableCount>, StoreError> {
     match url {
         DatabaseUrl::Sqlite(path) => {
-            let store = SqliteStore::open(path).await?;
+            let store = SqliteStore::open(path, &OpenOptions::new(OpenMode::Existing)).await?;
             let conn = store.readers().take()?;
             TABLES
                 .iter()
@@ -209,7 +209,7 @@ pub async fn table_counts(url: &DatabaseUrl) -> Result<Vec<TableCount>, StoreErr
                 .collect()
         }
         DatabaseUrl::Postgres(u) => {
-            let store = PgStore::open(u).await?;
+            let store = PgStore::open_as(u, OpenMode::Existing).await?;
             let counts = pg_counts(store.pool()).await;
             store.close().await;
             counts
@@ -281,8 +281,9 @@ pub async fn copy(
             path.display()
         )));
     }
-    let source = SqliteStore::open(path).await?;
-    let target = PgStore::open(target).await?;
+    // The source is read as it is; the target is created empty, so it is migrated.
+    let source = SqliteStore::open(path, &OpenOptions::new(OpenMode::Existing)).await?;
+    let target = PgStore::open_as(target, OpenMode::Create).await?;
     let result = copy_all(&source, &target, progress).await;
     target.close().await;
     result

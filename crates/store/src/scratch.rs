@@ -1,5 +1,6 @@
-//! Throwaway PostgreSQL databases for tests: `CREATE DATABASE roster_test_…` on the server
-//! tests point at, dropped again when the value is dropped. Lives here because it is SQL.
+//! For tests: throwaway PostgreSQL databases (`CREATE DATABASE roster_test_…` on the server
+//! tests point at, dropped again when the value is dropped), and a database made to look
+//! migrated by a newer binary. Lives here because it is SQL.
 
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -9,7 +10,30 @@ use directory::store::StoreError;
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{AssertSqlSafe, ConnectOptions, Connection, PgConnection};
 
+use crate::DatabaseUrl;
 use crate::convert::backend;
+
+/// Record migration `version` as applied, as a newer binary would have.
+pub async fn stamp_schema_version(url: &DatabaseUrl, version: i64) -> Result<(), StoreError> {
+    const STAMP: &str = "INSERT INTO schema_migrations (version, description, applied_at) VALUES ($1, 'from a newer roster', 0)";
+    match url {
+        DatabaseUrl::Sqlite(path) => {
+            let conn = rusqlite::Connection::open(path).map_err(backend)?;
+            conn.execute(STAMP, [version]).map_err(backend)?;
+            Ok(())
+        }
+        DatabaseUrl::Postgres(url) => {
+            let mut conn = PgConnection::connect(url).await.map_err(backend)?;
+            sqlx::query(STAMP)
+                .bind(version)
+                .execute(&mut conn)
+                .await
+                .map_err(backend)?;
+            let _ = conn.close().await;
+            Ok(())
+        }
+    }
+}
 
 /// Where tests find a PostgreSQL they may create databases on: `ROSTER_TEST_PG_URL`, else the
 /// local server with trust auth (as CI runs it).

@@ -39,7 +39,9 @@ fn one_connection() -> PgOptions {
 }
 
 async fn open(db: &ScratchDatabase, settings: &PgOptions) -> PgStore {
-    PgStore::connect(&db.url, settings).await.expect("open")
+    PgStore::connect(&db.url, settings, store::OpenMode::Create)
+        .await
+        .expect("open")
 }
 
 async fn admin(db: &ScratchDatabase) -> PgConnection {

@@ -5,6 +5,8 @@
 
 #![allow(dead_code)]
 
+pub mod mounts;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -354,12 +356,22 @@ impl RosterProcess {
 
     /// `roster serve` on any database URL.
     pub fn start_url(url: &str, extra: &[&str]) -> RosterProcess {
+        Self::spawn(url, extra, Stdio::null())
+    }
+
+    /// `roster serve` on any database URL, its log (stderr) written to the file `log`.
+    pub fn start_logged(url: &str, extra: &[&str], log: &Path) -> RosterProcess {
+        let file = std::fs::File::create(log).expect("log file");
+        Self::spawn(url, extra, Stdio::from(file))
+    }
+
+    fn spawn(url: &str, extra: &[&str], stderr: Stdio) -> RosterProcess {
         use std::io::{BufRead, BufReader};
         let mut child = Command::new(roster_bin())
             .args(["serve", "--listen", "127.0.0.1:0", "--database", url])
             .args(extra)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .expect("spawn roster serve");
         let stdout = child.stdout.take().expect("stdout");

@@ -1,17 +1,50 @@
 //! Migrations on PostgreSQL. Several replicas may start at once: a session-level advisory lock
 //! makes them take turns, so each migration is applied exactly once and the later replicas
-//! find it done.
+//! find it done. A schema newer than this binary is refused before anything is applied.
 
 use directory::store::StoreError;
 use sqlx::{AssertSqlSafe, Connection, PgPool};
 
 use super::errors::pg_error;
-use crate::migrations;
+use crate::OpenMode;
+use crate::migrations::{self, check_version, latest};
+
+/// Refuse a schema this binary does not know (or, for `Existing`, one it would have to
+/// migrate); then, where the mode allows, migrate.
+pub(crate) async fn prepare(
+    pool: &PgPool,
+    mode: OpenMode,
+    database: &str,
+) -> Result<(), StoreError> {
+    let mut conn = pool.acquire().await.map_err(pg_error)?;
+    let found = applied(&mut conn).await?;
+    drop(conn);
+    check_version(found, latest(migrations::POSTGRES), mode, database)?;
+    if mode == OpenMode::Existing {
+        return Ok(());
+    }
+    migrate(pool).await
+}
+
+/// The newest migration applied; `None` when the database holds no Roster schema.
+async fn applied(conn: &mut sqlx::PgConnection) -> Result<Option<i64>, StoreError> {
+    let has_table: bool = sqlx::query_scalar("SELECT to_regclass('schema_migrations') IS NOT NULL")
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(pg_error)?;
+    if !has_table {
+        return Ok(None);
+    }
+    sqlx::query_scalar("SELECT max(version) FROM schema_migrations")
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(pg_error)
+}
 
 /// The advisory lock key for Roster's migrations ("roster" in ASCII), shared by every replica.
 const MIGRATION_LOCK: i64 = 0x726f_7374_6572;
 
-pub(crate) async fn migrate(pool: &PgPool) -> Result<(), StoreError> {
+async fn migrate(pool: &PgPool) -> Result<(), StoreError> {
     let mut conn = pool.acquire().await.map_err(pg_error)?;
     sqlx::query("SELECT pg_advisory_lock($1)")
         .bind(MIGRATION_LOCK)

@@ -29,6 +29,8 @@ use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgRow};
 use sqlx::{AssertSqlSafe, ConnectOptions, Postgres, Row, Transaction};
 
+use crate::OpenMode;
+
 pub(crate) use errors::pg_error;
 use filter_sql::{Table, compile};
 use order::Order;
@@ -59,11 +61,21 @@ pub(crate) fn describe(options: &PgConnectOptions) -> String {
 impl PgStore {
     /// Connect with the default pool settings and migrate.
     pub async fn open(url: &str) -> Result<PgStore, StoreError> {
-        PgStore::connect(url, &PgOptions::default()).await
+        PgStore::open_as(url, OpenMode::Create).await
     }
 
-    /// Connect and migrate (under an advisory lock, so replicas starting together take turns).
-    pub async fn connect(url: &str, settings: &PgOptions) -> Result<PgStore, StoreError> {
+    /// `connect` with the default pool settings.
+    pub async fn open_as(url: &str, mode: OpenMode) -> Result<PgStore, StoreError> {
+        PgStore::connect(url, &PgOptions::default(), mode).await
+    }
+
+    /// Connect, then migrate (under an advisory lock, so replicas starting together take
+    /// turns), or (`Existing`) only check that the schema is this binary's.
+    pub async fn connect(
+        url: &str,
+        settings: &PgOptions,
+        mode: OpenMode,
+    ) -> Result<PgStore, StoreError> {
         let mut options = PgConnectOptions::from_str(url)
             .map_err(|e| StoreError::Backend(format!("invalid PostgreSQL URL: {e}")))?
             .log_statements(tracing::log::LevelFilter::Debug);
@@ -79,7 +91,7 @@ impl PgStore {
             ))
         };
         let setup = pool::setup_pool(&options, settings).await.map_err(cannot)?;
-        let migrated = migrate::migrate(&setup).await;
+        let migrated = migrate::prepare(&setup, mode, &describe(&options)).await;
         setup.close().await;
         migrated?;
         Ok(PgStore {

@@ -66,6 +66,11 @@ impl AuthCache {
         }
     }
 
+    /// The marker file beside the database.
+    pub(crate) fn marker(&self) -> &Path {
+        &self.marker
+    }
+
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
         match self.state.lock() {
             Ok(g) => g,

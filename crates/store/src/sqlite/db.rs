@@ -10,9 +10,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use directory::store::{StoreError, UniqueKey};
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::{Connection, MAIN_DB, OpenFlags};
 
-use crate::convert::backend;
+use super::database_file::DatabaseFile;
+use super::errors::backend;
+use crate::OpenMode;
 
 /// Prepared statements kept per connection: the hot statements plus the recent filter shapes.
 const STATEMENT_CACHE: usize = 256;
@@ -22,42 +24,76 @@ const MAX_IDLE_READERS: usize = 16;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Open the write connection: WAL, `synchronous=FULL` (an acknowledged write is on disk),
-/// foreign keys enforced.
-pub(crate) fn open_writer(path: &Path) -> Result<Connection, StoreError> {
-    let conn = Connection::open(path)
-        .map_err(|e| StoreError::Backend(format!("cannot open {}: {e}", path.display())))?;
+/// foreign keys enforced. Only the modes that may create a database create the file and
+/// switch it to WAL; they also refuse a file they could only read.
+pub(crate) fn open_writer(path: &Path, mode: OpenMode) -> Result<Connection, StoreError> {
+    let creates = mode != OpenMode::Existing;
+    let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_URI;
+    if creates {
+        flags |= OpenFlags::SQLITE_OPEN_CREATE;
+    }
+    let conn = Connection::open_with_flags(path, flags)
+        .map_err(|e| StoreError::Unavailable(format!("cannot open {}: {e}", path.display())))?;
+    if creates && conn.is_readonly(MAIN_DB).map_err(backend)? {
+        return Err(StoreError::Unavailable(format!(
+            "the database file {} is read-only: make it (and its folder) writable by the user running Roster, or remount its file system read-write",
+            path.display()
+        )));
+    }
     conn.busy_timeout(BUSY_TIMEOUT).map_err(backend)?;
+    if creates {
+        conn.execute_batch("PRAGMA journal_mode = WAL;")
+            .map_err(|e| cannot_prepare(path, e))?;
+    }
     // temp_store = MEMORY keeps each writer's SAVEPOINT journal (the pages it changed, for a
     // rollback of that writer alone) in memory rather than in a temporary file.
     conn.execute_batch(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
-         PRAGMA temp_store = MEMORY;",
+        "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;",
     )
-    .map_err(backend)?;
+    .map_err(|e| cannot_prepare(path, e))?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(conn)
+}
+
+/// A database that opened but cannot be set up: most often a folder where SQLite cannot
+/// create its `-wal` and `-shm` files.
+fn cannot_prepare(path: &Path, e: rusqlite::Error) -> StoreError {
+    match backend(e) {
+        StoreError::Unavailable(why) | StoreError::Full(why) => StoreError::Unavailable(format!(
+            "cannot use {} ({why}): Roster needs to write the file and create files beside it in its folder",
+            path.display()
+        )),
+        other => other,
+    }
 }
 
 /// Read connections, shared by every request.
 pub(crate) struct Readers {
     path: PathBuf,
     idle: Mutex<Vec<Connection>>,
+    /// Connections already open keep reading the file they opened; a new one would open
+    /// whatever is at the path now, so it is refused once that is another file (or none).
+    file: Arc<DatabaseFile>,
 }
 
 impl Readers {
-    pub(crate) fn new(path: &Path) -> Arc<Readers> {
+    pub(crate) fn new(path: &Path, file: Arc<DatabaseFile>) -> Arc<Readers> {
         Arc::new(Readers {
             path: path.to_path_buf(),
             idle: Mutex::new(Vec::new()),
+            file,
         })
     }
 
     fn open(&self) -> Result<Connection, StoreError> {
+        self.file.check()?;
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
             | OpenFlags::SQLITE_OPEN_NO_MUTEX
             | OpenFlags::SQLITE_OPEN_URI;
         let conn = Connection::open_with_flags(&self.path, flags).map_err(|e| {
-            StoreError::Backend(format!("cannot open {}: {e}", self.path.display()))
+            StoreError::Unavailable(format!("cannot open {}: {e}", self.path.display()))
         })?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(backend)?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);

@@ -3,15 +3,29 @@
 //! the last writer in the queue — or the one that fills the batch — commits for everybody. A
 //! writer is acknowledged only when the COMMIT that includes it has succeeded, so with
 //! `synchronous=FULL` many writes share one fsync and each acknowledged write is on disk.
+//!
+//! A writer that leaves the COMMIT to the writers queued behind it relies on one of them
+//! reaching the connection; if all of them go away first (their clients hung up), nobody
+//! would commit, the writers already done would wait forever and the open transaction would
+//! keep SQLite's write lock from every other process. So a writer that stops waiting without
+//! getting the connection wakes the committer, a task of the writer's own that no client can
+//! cancel: it queues for the connection behind the writers still waiting and commits what is
+//! pending if nobody is left to do so. While no client goes away the committer never runs, and
+//! a lone writer commits itself.
+//!
+//! Every wait is bounded: for the connection (`write_timeout`: refused as busy, nothing done)
+//! and for the COMMIT (`commit_timeout`: the outcome is unknown, the COMMIT may still land).
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
 
 use directory::store::StoreError;
 use rusqlite::Connection;
-use tokio::sync::{Mutex, OwnedMutexGuard, oneshot};
+use tokio::sync::{Mutex, Notify, OwnedMutexGuard, oneshot};
 
-use super::rows::backend;
+use super::database_file::DatabaseFile;
+use super::errors::{backend, commit_error};
 
 /// Writers acknowledged by one COMMIT at most: bounds the wait of the first in a batch.
 const MAX_BATCH: usize = 256;
@@ -20,6 +34,11 @@ pub(crate) struct Writer {
     state: Arc<Mutex<WriterState>>,
     /// Writers waiting for the connection: while any wait, the holder leaves the commit to them.
     waiting: AtomicUsize,
+    /// Wakes the committer; `None` without a runtime to run it, and then nobody defers.
+    committer: Option<Arc<Notify>>,
+    file: Arc<DatabaseFile>,
+    write_timeout: Duration,
+    commit_timeout: Duration,
 }
 
 pub(crate) struct WriterState {
@@ -29,6 +48,7 @@ pub(crate) struct WriterState {
     /// Writers whose work is in the open transaction, waiting for its COMMIT, each with what
     /// must live until that COMMIT has resolved (see `WriteTurn::commit`).
     pending: Vec<Pending>,
+    file: Arc<DatabaseFile>,
 }
 
 /// Something a writer needs kept until its COMMIT has resolved, whether or not the writer is
@@ -36,7 +56,14 @@ pub(crate) struct WriterState {
 pub(crate) type Keep = Box<dyn Send>;
 
 /// A writer waiting for a COMMIT: where to send its outcome, and what to keep until then.
-type Pending = (oneshot::Sender<Result<(), String>>, Option<Keep>);
+type Pending = (oneshot::Sender<Result<(), StoreError>>, Option<Keep>);
+
+/// How an open transaction ends.
+enum End {
+    Commit,
+    /// Roll back, telling every pending writer this.
+    Rollback(StoreError),
+}
 
 /// The connection, held by one writer inside its savepoint.
 pub(crate) struct WriteTurn {
@@ -45,18 +72,36 @@ pub(crate) struct WriteTurn {
 }
 
 /// One writer waiting for the connection, for as long as this lives.
-struct Waiting<'a>(&'a AtomicUsize);
+struct Waiting<'a> {
+    writer: &'a Writer,
+    acquired: bool,
+}
 
 impl<'a> Waiting<'a> {
-    fn new(count: &'a AtomicUsize) -> Waiting<'a> {
-        count.fetch_add(1, Ordering::SeqCst);
-        Waiting(count)
+    fn new(writer: &'a Writer) -> Waiting<'a> {
+        writer.waiting.fetch_add(1, Ordering::SeqCst);
+        Waiting {
+            writer,
+            acquired: false,
+        }
+    }
+
+    /// The connection is this writer's.
+    fn acquired(mut self) {
+        self.acquired = true;
     }
 }
 
 impl Drop for Waiting<'_> {
+    /// A writer that leaves without the connection (dropped, or out of time) may have been
+    /// the one a holder left the COMMIT to: the committer sees to it.
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
+        self.writer.waiting.fetch_sub(1, Ordering::SeqCst);
+        if !self.acquired
+            && let Some(wake) = &self.writer.committer
+        {
+            wake.notify_one();
+        }
     }
 }
 
@@ -64,33 +109,66 @@ fn exec(conn: &Connection, sql: &'static str) -> Result<(), StoreError> {
     conn.execute_batch(sql).map_err(backend)
 }
 
+/// A batch rolled back because of another writer in it: nothing of this one was saved, and
+/// running it again is safe.
+fn batch_lost() -> StoreError {
+    StoreError::Retryable(
+        "a write batched with this one failed and the batch was rolled back".into(),
+    )
+}
+
 impl Writer {
-    pub(crate) fn new(conn: Connection) -> Arc<Writer> {
-        Arc::new(Writer {
+    pub(crate) fn new(
+        conn: Connection,
+        file: Arc<DatabaseFile>,
+        write_timeout: Duration,
+        commit_timeout: Duration,
+    ) -> Arc<Writer> {
+        let runtime = tokio::runtime::Handle::try_current().ok();
+        let writer = Arc::new(Writer {
             state: Arc::new(Mutex::new(WriterState {
                 conn,
                 open: false,
                 pending: Vec::new(),
+                file: file.clone(),
             })),
             waiting: AtomicUsize::new(0),
-        })
+            committer: runtime.as_ref().map(|_| Arc::new(Notify::new())),
+            file,
+            write_timeout,
+            commit_timeout,
+        });
+        if let (Some(runtime), Some(wake)) = (runtime, writer.committer.clone()) {
+            runtime.spawn(committer(Arc::downgrade(&writer), wake));
+        }
+        writer
     }
 
     /// Wait for the connection and open a savepoint for this writer.
     pub(crate) async fn begin(self: &Arc<Self>) -> Result<WriteTurn, StoreError> {
         // Counted as waiting until the connection is ours, or until this future is dropped
-        // (a client that hung up): a count left behind would make every committer leave the
-        // COMMIT to a writer that never comes.
-        let waiting = Waiting::new(&self.waiting);
-        let mut guard = self.state.clone().lock_owned().await;
-        drop(waiting);
+        // (a client that hung up) or gives up.
+        let waiting = Waiting::new(self);
+        let acquired = tokio::time::timeout(self.write_timeout, self.state.clone().lock_owned());
+        let Ok(mut guard) = acquired.await else {
+            return Err(StoreError::Unavailable(format!(
+                "the database is busy: no write could start within {} seconds",
+                self.write_timeout.as_secs_f64()
+            )));
+        };
+        waiting.acquired();
+        if let Err(e) = self.file.check_before_write() {
+            // What is batched so far would go where nobody reads it: roll it back.
+            finish(&mut guard, End::Rollback(e.clone()));
+            return Err(e);
+        }
         if !guard.open {
             exec(&guard.conn, "BEGIN IMMEDIATE")?;
             guard.open = true;
         }
         if let Err(e) = exec(&guard.conn, "SAVEPOINT writer") {
             // The batch is unusable (SQLite may have rolled it back): fail everyone in it.
-            finish(&mut guard, false);
+            finish(&mut guard, End::Rollback(batch_lost()));
             return Err(e);
         }
         Ok(WriteTurn {
@@ -98,24 +176,70 @@ impl Writer {
             writer: self.clone(),
         })
     }
+
+    /// Leave the COMMIT of the open batch to the writers queued behind (and, should they all
+    /// leave, to the committer); the connection comes back when there is nobody to leave it to.
+    fn defer(
+        &self,
+        guard: OwnedMutexGuard<WriterState>,
+    ) -> Result<(), OwnedMutexGuard<WriterState>> {
+        if self.committer.is_some()
+            && self.waiting.load(Ordering::SeqCst) > 0
+            && guard.pending.len() < MAX_BATCH
+        {
+            drop(guard);
+            Ok(())
+        } else {
+            Err(guard)
+        }
+    }
+
+    /// The committer's turn: commit the open batch unless a writer still waits to carry it
+    /// on (that writer either gets the connection or, leaving, wakes the committer again).
+    async fn commit_abandoned(&self) {
+        let guard = self.state.clone().lock_owned().await;
+        if guard.open && self.waiting.load(Ordering::SeqCst) == 0 {
+            finish_off_thread(guard, End::Commit).await;
+        }
+    }
+}
+
+impl Drop for Writer {
+    /// The store is closing: a batch still open (its writers gone) is committed, not lost.
+    fn drop(&mut self) {
+        if let Some(wake) = &self.committer {
+            // Lets the committer see that the writer is gone and end.
+            wake.notify_one();
+        }
+        if let Ok(mut state) = self.state.try_lock() {
+            finish(&mut state, End::Commit);
+        }
+    }
+}
+
+/// The committer task: runs until its writer is dropped.
+async fn committer(writer: Weak<Writer>, wake: Arc<Notify>) {
+    loop {
+        wake.notified().await;
+        let Some(writer) = writer.upgrade() else {
+            return;
+        };
+        writer.commit_abandoned().await;
+    }
 }
 
 /// COMMIT (or ROLLBACK) the open transaction and tell every pending writer how it went. A
 /// COMMIT waits for the disk (fsync): call it off the async threads.
-fn finish(state: &mut WriterState, commit: bool) {
-    let result = if !state.open {
-        Ok(())
-    } else if commit {
-        match exec(&state.conn, "COMMIT") {
-            Ok(()) => Ok(()),
-            Err(e) => {
-                let _ = exec(&state.conn, "ROLLBACK");
-                Err(e.to_string())
-            }
+fn finish(state: &mut WriterState, end: End) {
+    if !state.open {
+        return;
+    }
+    let result = match end {
+        End::Commit => commit(state),
+        End::Rollback(e) => {
+            let _ = exec(&state.conn, "ROLLBACK");
+            Err(e)
         }
-    } else {
-        let _ = exec(&state.conn, "ROLLBACK");
-        Err("the batch of writes this one was part of was rolled back".to_string())
     };
     state.open = false;
     for (p, keep) in state.pending.drain(..) {
@@ -124,9 +248,32 @@ fn finish(state: &mut WriterState, commit: bool) {
     }
 }
 
+/// COMMIT, unless the file is no longer the database's: what is committed into a deleted or
+/// replaced file is lost, so it is rolled back (checked before) or not confirmed (after).
+fn commit(state: &mut WriterState) -> Result<(), StoreError> {
+    if let Err(e) = state.file.check() {
+        let _ = exec(&state.conn, "ROLLBACK");
+        return Err(e);
+    }
+    if let Err(e) = state.conn.execute_batch("COMMIT") {
+        tracing::error!(error = %e, "a COMMIT failed");
+        state.file.commit_failed();
+        if !state.conn.is_autocommit() {
+            let _ = exec(&state.conn, "ROLLBACK");
+        }
+        return Err(commit_error(&e));
+    }
+    state.file.commit_succeeded();
+    state.file.check().map_err(|gone| {
+        StoreError::OutcomeUnknown(format!(
+            "the write was saved into a database file that is no longer in place ({gone})"
+        ))
+    })
+}
+
 /// `finish` on the blocking pool, releasing the connection there when it is done.
-async fn finish_off_thread(mut guard: OwnedMutexGuard<WriterState>, commit: bool) {
-    let done = tokio::task::spawn_blocking(move || finish(&mut guard, commit)).await;
+async fn finish_off_thread(mut guard: OwnedMutexGuard<WriterState>, end: End) {
+    let done = tokio::task::spawn_blocking(move || finish(&mut guard, end)).await;
     if let Err(e) = done {
         tracing::error!(error = %e, "the commit task failed");
     }
@@ -175,52 +322,60 @@ impl WriteTurn {
             return Err(StoreError::Backend("write turn used after it ended".into()));
         };
         if let Err(e) = exec(&guard.conn, "RELEASE writer") {
-            finish(&mut guard, false);
+            finish(&mut guard, End::Rollback(batch_lost()));
             return Err(e);
         }
         let (tx, rx) = oneshot::channel();
         guard.pending.push((tx, keep));
-        if self.writer.waiting.load(Ordering::SeqCst) == 0 || guard.pending.len() >= MAX_BATCH {
-            finish_off_thread(guard, true).await;
-        } else {
-            drop(guard);
-        }
-        match rx.await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(StoreError::Backend(format!("commit failed: {e}"))),
-            Err(_) => Err(StoreError::Backend(
-                "the writer stopped before committing".into(),
+        let writer = self.writer.clone();
+        let confirmed = async move {
+            if let Err(guard) = writer.defer(guard) {
+                finish_off_thread(guard, End::Commit).await;
+            }
+            rx.await
+        };
+        match tokio::time::timeout(self.writer.commit_timeout, confirmed).await {
+            Ok(Ok(outcome)) => outcome,
+            Ok(Err(_)) => Err(StoreError::OutcomeUnknown(
+                "the database stopped before it confirmed the write".into(),
             )),
+            Err(_) => Err(StoreError::OutcomeUnknown(format!(
+                "the database did not confirm the write within {} seconds",
+                self.writer.commit_timeout.as_secs_f64()
+            ))),
         }
     }
 }
 
 impl Drop for WriteTurn {
     /// A writer that ends without committing (an error, a refused request, a dropped
-    /// request) rolls back its savepoint; if nobody is queued behind it, it also commits the
-    /// writers already pending, who would otherwise wait for a committer that never comes.
+    /// request) rolls back its savepoint, and sees that the writers already pending get a
+    /// committer.
     fn drop(&mut self) {
         let Some(mut guard) = self.guard.take() else {
             return;
         };
         let undone = exec(&guard.conn, "ROLLBACK TO writer")
             .and_then(|()| exec(&guard.conn, "RELEASE writer"));
-        let ok = undone.is_ok();
-        if ok && self.writer.waiting.load(Ordering::SeqCst) > 0 {
-            // The next writer continues the batch and commits it.
+        if undone.is_err() || guard.conn.is_autocommit() {
+            // The batch is gone or unusable: nothing of it may be committed.
+            finish(&mut guard, End::Rollback(batch_lost()));
             return;
         }
+        let Err(mut guard) = self.writer.defer(guard) else {
+            return;
+        };
         if guard.pending.is_empty() {
             // Nothing to make durable: ending the transaction costs no fsync.
-            finish(&mut guard, ok);
+            finish(&mut guard, End::Commit);
             return;
         }
         match tokio::runtime::Handle::try_current() {
             Ok(handle) => {
-                handle.spawn(finish_off_thread(guard, ok));
+                handle.spawn(finish_off_thread(guard, End::Commit));
             }
             // No runtime (the process is shutting down): finish here.
-            Err(_) => finish(&mut guard, ok),
+            Err(_) => finish(&mut guard, End::Commit),
         }
     }
 }

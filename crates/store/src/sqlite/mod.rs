@@ -4,7 +4,9 @@
 
 mod audit;
 mod auth_cache;
+mod database_file;
 mod db;
+mod errors;
 mod filter_sql;
 mod group_commit;
 mod listing;
@@ -12,7 +14,9 @@ mod listing_cache;
 mod order;
 mod orgs;
 mod orgs_tx;
+mod owner;
 mod rows;
+mod schema;
 mod seats;
 mod tx;
 
@@ -26,14 +30,16 @@ use directory::model::{
 };
 use directory::rate_limit::{LocalBuckets, Quota, RateLimit};
 use directory::store::{AuditQuery, ListQuery, Slice, Store, StoreError, Tx};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::params;
 
-use crate::migrations;
+use crate::{OpenMode, OpenOptions};
 use auth_cache::AuthCache;
+use database_file::DatabaseFile;
 use db::{Readers, row_of, rows_of};
 use filter_sql::Table;
 use group_commit::Writer;
 use listing_cache::ListingCache;
+use owner::Owner;
 use rows::{backend, enterprise_from, group_from, token_from, user_from};
 
 const ENTERPRISE_COLUMNS: &str = "id, slug, short_code, profile, created";
@@ -54,30 +60,58 @@ pub struct SqliteStore {
     /// need PostgreSQL), so every request of a token passes here, and writing a row per request
     /// would queue rate limiting behind the single writer for nothing.
     buckets: LocalBuckets,
+    /// The file as opened, checked before writes (see `database_file`).
+    file: Arc<DatabaseFile>,
+    /// The claim of `roster serve` on this file (see `owner`).
+    _owner: Option<Owner>,
 }
 
 impl SqliteStore {
-    /// Open the database file (creating it and its folder), switch it to WAL and migrate.
-    pub async fn open(path: &Path) -> Result<SqliteStore, StoreError> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+    /// Open the database file as `options.mode` allows: `Serve` and `Create` create it (and
+    /// its folder) and migrate it, `Serve` also claims it for this process; `Existing` opens
+    /// a database that is there and has this binary's schema.
+    pub async fn open(path: &Path, options: &OpenOptions) -> Result<SqliteStore, StoreError> {
+        let mode = options.mode;
+        if mode == OpenMode::Existing {
+            if !path.exists() {
+                return Err(StoreError::Unavailable(format!(
+                    "no database at {}; start `roster serve` or `roster enterprise create` first (or name another database with --database)",
+                    shown(path)
+                )));
+            }
+        } else if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| {
-                StoreError::Backend(format!("cannot create {}: {e}", dir.display()))
+                StoreError::Unavailable(format!("cannot create the folder {}: {e}", shown(dir)))
             })?;
         }
+        let owner = match mode {
+            OpenMode::Serve => Some(Owner::claim(path)?),
+            _ => None,
+        };
         let owned = path.to_path_buf();
+        let database = format!("sqlite://{}", path.display());
         let conn = tokio::task::spawn_blocking(move || {
-            let mut conn = db::open_writer(&owned)?;
-            migrate(&mut conn)?;
+            let mut conn = db::open_writer(&owned, mode)?;
+            schema::prepare(&mut conn, mode, &database)?;
             Ok::<_, StoreError>(conn)
         })
         .await
         .map_err(backend)??;
+        let auth = AuthCache::new(path);
+        let file = Arc::new(DatabaseFile::opened(path, auth.marker().to_path_buf())?);
         Ok(SqliteStore {
-            writer: Writer::new(conn),
-            readers: Readers::new(path),
-            auth: Arc::new(AuthCache::new(path)),
+            writer: Writer::new(
+                conn,
+                file.clone(),
+                options.write_timeout,
+                options.commit_timeout,
+            ),
+            readers: Readers::new(path, file.clone()),
+            auth: Arc::new(auth),
             buckets: LocalBuckets::default(),
             listings: Arc::new(ListingCache::default()),
+            file,
+            _owner: owner,
         })
     }
 
@@ -87,36 +121,13 @@ impl SqliteStore {
     }
 }
 
-/// Apply the migrations not yet applied, each with its `schema_migrations` row.
-fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
-    conn.execute_batch("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at INTEGER NOT NULL)")
-        .map_err(backend)?;
-    for (version, description, sql) in migrations::SQLITE {
-        let tx = conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(backend)?;
-        let done: Option<i64> = tx
-            .query_row(
-                "SELECT version FROM schema_migrations WHERE version = ?",
-                params![version],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(backend)?;
-        if done.is_some() {
-            continue;
-        }
-        tx.execute_batch(sql).map_err(|e| {
-            StoreError::Backend(format!("migration {version} ({description}) failed: {e}"))
-        })?;
-        tx.execute(
-            "INSERT INTO schema_migrations (version, description, applied_at) VALUES (?, ?, strftime('%s','now'))",
-            params![version, description],
-        )
-        .map_err(backend)?;
-        tx.commit().map_err(backend)?;
-    }
-    Ok(())
+/// A path as an operator finds it: absolute, since a relative one depends on where the
+/// command ran.
+fn shown(path: &Path) -> String {
+    std::path::absolute(path)
+        .unwrap_or_else(|_| path.to_path_buf())
+        .display()
+        .to_string()
 }
 
 #[async_trait]
@@ -137,6 +148,8 @@ impl Store for SqliteStore {
     }
 
     async fn ready(&self) -> Result<(), StoreError> {
+        self.file.check()?;
+        self.file.check_writable()?;
         self.readers
             .run(|c| row_of(c, "SELECT 1", [], |_| Ok(())))
             .map(|_| ())

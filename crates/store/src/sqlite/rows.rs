@@ -7,7 +7,8 @@ use directory::store::StoreError;
 use rusqlite::Row;
 use rusqlite::types::FromSql;
 
-pub(crate) use crate::convert::{backend, micros, scopes_to_text};
+pub(crate) use super::errors::backend;
+pub(crate) use crate::convert::{micros, scopes_to_text};
 
 /// Column `name` of a row.
 pub(crate) fn get<T: FromSql>(r: &Row<'_>, name: &str) -> Result<T, StoreError> {
