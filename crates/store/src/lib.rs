@@ -5,6 +5,7 @@
 mod convert;
 pub mod copy;
 mod database_url;
+mod folded_keys;
 mod migrations;
 mod postgres;
 pub mod scratch;
@@ -70,6 +71,11 @@ pub async fn open_with(
             PgStore::connect(url, &options.pg, options.mode).await?,
         )),
     }
+}
+
+/// The schema version this binary migrates to (the same on both backends).
+pub fn schema_version() -> i64 {
+    migrations::latest(migrations::SQLITE)
 }
 
 /// Open (creating and migrating as needed) the store a database URL names.

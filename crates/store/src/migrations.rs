@@ -8,6 +8,10 @@ use directory::store::StoreError;
 
 use crate::OpenMode;
 
+/// The migration after whose SQL every case-insensitive key is recomputed in Rust
+/// (`crate::folded_keys`).
+pub const FOLDED_KEYS: i64 = 4;
+
 /// `(version, description, sql)` for SQLite.
 pub const SQLITE: &[(i64, &str, &str)] = &[
     (
@@ -24,6 +28,11 @@ pub const SQLITE: &[(i64, &str, &str)] = &[
         3,
         "rate-limit buckets (kept in process memory on SQLite)",
         include_str!("../migrations/sqlite/0003_rate_buckets.sql"),
+    ),
+    (
+        FOLDED_KEYS,
+        "case-insensitive keys folded by scim::fold",
+        include_str!("../migrations/sqlite/0004_folded_keys.sql"),
     ),
 ];
 
@@ -43,6 +52,11 @@ pub const POSTGRES: &[(i64, &str, &str)] = &[
         3,
         "rate-limit buckets",
         include_str!("../migrations/postgres/0003_rate_buckets.sql"),
+    ),
+    (
+        FOLDED_KEYS,
+        "case-insensitive keys folded by scim::fold",
+        include_str!("../migrations/postgres/0004_folded_keys.sql"),
     ),
 ];
 

@@ -35,6 +35,49 @@ pub async fn stamp_schema_version(url: &DatabaseUrl, version: i64) -> Result<(),
     }
 }
 
+/// For migration tests: apply migrations 1 to `version` only, as an older binary left the
+/// database (with their `schema_migrations` rows).
+pub async fn migrate_up_to(url: &DatabaseUrl, version: i64) -> Result<(), StoreError> {
+    let record = |v: i64, d: &str| {
+        format!(
+            "INSERT INTO schema_migrations (version, description, applied_at) VALUES ({v}, '{}', 0);",
+            d.replace('\'', "''")
+        )
+    };
+    let mut sql = String::from(
+        "CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL, applied_at BIGINT NOT NULL);",
+    );
+    let migrations = match url {
+        DatabaseUrl::Sqlite(_) => crate::migrations::SQLITE,
+        DatabaseUrl::Postgres(_) => crate::migrations::POSTGRES,
+    };
+    for (v, d, text) in migrations.iter().filter(|(v, _, _)| *v <= version) {
+        sql.push_str(text);
+        sql.push('\n');
+        sql.push_str(&record(*v, d));
+    }
+    execute_sql(url, &sql).await
+}
+
+/// For migration tests: run SQL on the database directly, outside any store.
+pub async fn execute_sql(url: &DatabaseUrl, sql: &str) -> Result<(), StoreError> {
+    match url {
+        DatabaseUrl::Sqlite(path) => {
+            let conn = rusqlite::Connection::open(path).map_err(backend)?;
+            conn.execute_batch(sql).map_err(backend)
+        }
+        DatabaseUrl::Postgres(url) => {
+            let mut conn = PgConnection::connect(url).await.map_err(backend)?;
+            sqlx::raw_sql(AssertSqlSafe(sql.to_string()))
+                .execute(&mut conn)
+                .await
+                .map_err(backend)?;
+            let _ = conn.close().await;
+            Ok(())
+        }
+    }
+}
+
 /// Where tests find a PostgreSQL they may create databases on: `ROSTER_TEST_PG_URL`, else the
 /// local server with trust auth (as CI runs it).
 pub fn admin_urls() -> Vec<String> {

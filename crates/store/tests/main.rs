@@ -8,6 +8,7 @@ mod support;
 mod agreement;
 mod audit_log;
 mod copy;
+mod folded_keys;
 mod groups;
 mod listing;
 mod listing_sort;

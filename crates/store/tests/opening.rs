@@ -9,9 +9,6 @@ use crate::support::Backend;
 
 both_backends!(a_newer_schema_is_refused_in_every_mode_naming_both_versions);
 
-/// The newest schema version this binary knows (the migrations in `crates/store/migrations`).
-const KNOWN: i64 = 3;
-
 async fn open(url: &DatabaseUrl, mode: OpenMode) -> Result<(), StoreError> {
     store::open_with(url, &OpenOptions::new(mode))
         .await
@@ -31,7 +28,7 @@ async fn a_newer_schema_is_refused_in_every_mode_naming_both_versions(b: Backend
         let detail = refusal(open(&b.url, mode).await);
         assert!(
             detail.contains("schema version 99")
-                && detail.contains(&format!("schema version {KNOWN}")),
+                && detail.contains(&format!("schema version {}", store::schema_version())),
             "{mode:?}: {detail}"
         );
     }
@@ -71,13 +68,16 @@ async fn a_command_that_cannot_migrate_refuses_an_older_schema() {
     let url = DatabaseUrl::Sqlite(path.clone());
     open(&url, OpenMode::Create).await.unwrap();
     let conn = rusqlite::Connection::open(&path).unwrap();
-    conn.execute("DELETE FROM schema_migrations WHERE version = ?", [KNOWN])
-        .unwrap();
+    conn.execute(
+        "DELETE FROM schema_migrations WHERE version = ?",
+        [store::schema_version()],
+    )
+    .unwrap();
     drop(conn);
     let detail = refusal(open(&url, OpenMode::Existing).await);
     assert!(
-        detail.contains(&format!("schema version {}", KNOWN - 1))
-            && detail.contains(&format!("schema version {KNOWN}"))
+        detail.contains(&format!("schema version {}", store::schema_version() - 1))
+            && detail.contains(&format!("schema version {}", store::schema_version()))
             && detail.contains("roster serve"),
         "{detail}"
     );

@@ -3,10 +3,11 @@
 //! find it done. A schema newer than this binary is refused before anything is applied.
 
 use directory::store::StoreError;
-use sqlx::{AssertSqlSafe, Connection, PgPool};
+use sqlx::{AssertSqlSafe, Connection, PgPool, Row};
 
 use super::errors::pg_error;
 use crate::OpenMode;
+use crate::folded_keys::{GroupKeys, PAGE, UserKeys, collision};
 use crate::migrations::{self, check_version, latest};
 
 /// Refuse a schema this binary does not know (or, for `Existing`, one it would have to
@@ -85,6 +86,9 @@ async fn apply(conn: &mut sqlx::PgConnection) -> Result<(), StoreError> {
             .map_err(|e| {
                 StoreError::Backend(format!("migration {version} ({description}) failed: {e}"))
             })?;
+        if *version == migrations::FOLDED_KEYS {
+            refold(&mut tx).await?;
+        }
         sqlx::query("INSERT INTO schema_migrations (version, description, applied_at) VALUES ($1, $2, extract(epoch FROM now())::bigint)")
             .bind(version)
             .bind(description)
@@ -92,6 +96,109 @@ async fn apply(conn: &mut sqlx::PgConnection) -> Result<(), StoreError> {
             .await
             .map_err(pg_error)?;
         tx.commit().await.map_err(pg_error)?;
+    }
+    Ok(())
+}
+
+/// Whether a driver error is a uniqueness violation.
+fn is_unique(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.code().as_deref() == Some("23505"))
+}
+
+/// Migration 4's rewrite of the case-insensitive keys (see `crate::folded_keys`).
+async fn refold(tx: &mut sqlx::PgConnection) -> Result<(), StoreError> {
+    let mut after = 0i64;
+    loop {
+        let rows = sqlx::query(
+            "SELECT seq, enterprise_id, id, user_name, handle, display_name, user_name_lc, handle_lc, display_name_lc \
+             FROM users WHERE seq > $1 ORDER BY seq LIMIT $2",
+        )
+        .bind(after)
+        .bind(PAGE)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(pg_error)?;
+        let page: Vec<UserKeys> = rows
+            .iter()
+            .map(|r| {
+                Ok(UserKeys {
+                    seq: r.try_get("seq")?,
+                    enterprise_id: r.try_get("enterprise_id")?,
+                    id: r.try_get("id")?,
+                    user_name: r.try_get("user_name")?,
+                    handle: r.try_get("handle")?,
+                    display_name: r.try_get("display_name")?,
+                    user_name_lc: r.try_get("user_name_lc")?,
+                    handle_lc: r.try_get("handle_lc")?,
+                    display_name_lc: r.try_get("display_name_lc")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(pg_error)?;
+        let Some(last) = page.last() else { break };
+        after = last.seq;
+        for u in &page {
+            if let Some((user_name, handle, display_name)) = u.refolded() {
+                sqlx::query(
+                    "UPDATE users SET user_name_lc = $1, handle_lc = $2, display_name_lc = $3 WHERE seq = $4",
+                )
+                .bind(user_name)
+                .bind(handle)
+                .bind(display_name)
+                .bind(u.seq)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| {
+                    if is_unique(&e) {
+                        collision("userName", u.enterprise_id, &u.id, &u.user_name)
+                    } else {
+                        pg_error(e)
+                    }
+                })?;
+            }
+        }
+    }
+    let mut after = 0i64;
+    loop {
+        let rows = sqlx::query(
+            "SELECT seq, enterprise_id, id, display_name, display_name_lc FROM groups WHERE seq > $1 ORDER BY seq LIMIT $2",
+        )
+        .bind(after)
+        .bind(PAGE)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(pg_error)?;
+        let page: Vec<GroupKeys> = rows
+            .iter()
+            .map(|r| {
+                Ok(GroupKeys {
+                    seq: r.try_get("seq")?,
+                    enterprise_id: r.try_get("enterprise_id")?,
+                    id: r.try_get("id")?,
+                    display_name: r.try_get("display_name")?,
+                    display_name_lc: r.try_get("display_name_lc")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(pg_error)?;
+        let Some(last) = page.last() else { break };
+        after = last.seq;
+        for g in &page {
+            if let Some(key) = g.refolded() {
+                sqlx::query("UPDATE groups SET display_name_lc = $1 WHERE seq = $2")
+                    .bind(key)
+                    .bind(g.seq)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| {
+                        if is_unique(&e) {
+                            collision("group displayName", g.enterprise_id, &g.id, &g.display_name)
+                        } else {
+                            pg_error(e)
+                        }
+                    })?;
+            }
+        }
     }
     Ok(())
 }
