@@ -31,6 +31,21 @@ async fn legacy(url: &DatabaseUrl, users: &[(&str, &str)]) {
     execute_sql(url, &sql).await.expect("legacy rows");
 }
 
+/// The first ten resources `filter` selects.
+fn query<'a>(
+    rt: &'a scim::schema::ResourceType,
+    filter: &'a scim::filter::Filter,
+) -> directory::store::ListQuery<'a> {
+    directory::store::ListQuery {
+        resource_type: rt,
+        filter: Some(filter),
+        sort: None,
+        after: None,
+        start_index: 1,
+        count: 10,
+    }
+}
+
 async fn keys_are_folded_on_upgrade(url: DatabaseUrl) {
     legacy(
         &url,
@@ -47,6 +62,7 @@ async fn keys_are_folded_on_upgrade(url: DatabaseUrl) {
     let find = |filter: &str, rt: &scim::schema::ResourceType| {
         scim::filter::parse(filter).unwrap().resolve(rt).unwrap()
     };
+
     for (filter, id) in [
         ("userName eq \"istanbul@example.com\"", "u0"),
         ("userName eq \"İSTANBUL@example.com\"", "u0"),
@@ -54,20 +70,7 @@ async fn keys_are_folded_on_upgrade(url: DatabaseUrl) {
         ("displayName eq \"ömer\"", "u0"),
     ] {
         let f = find(filter, &rt);
-        let page = store
-            .users(
-                e.id,
-                &directory::store::ListQuery {
-                    resource_type: &rt,
-                    filter: Some(&f),
-                    sort: None,
-                    after: None,
-                    start_index: 1,
-                    count: 10,
-                },
-            )
-            .await
-            .unwrap();
+        let page = store.users(e.id, &query(&rt, &f)).await.unwrap();
         assert_eq!(
             page.items.iter().map(|u| u.id.as_str()).collect::<Vec<_>>(),
             vec![id],
@@ -75,20 +78,7 @@ async fn keys_are_folded_on_upgrade(url: DatabaseUrl) {
         );
     }
     let f = find("displayName eq \"STRASSE TEAM\"", &groups_rt);
-    let page = store
-        .groups(
-            e.id,
-            &directory::store::ListQuery {
-                resource_type: &groups_rt,
-                filter: Some(&f),
-                sort: None,
-                after: None,
-                start_index: 1,
-                count: 10,
-            },
-        )
-        .await
-        .unwrap();
+    let page = store.groups(e.id, &query(&groups_rt, &f)).await.unwrap();
     assert_eq!(page.items.len(), 1, "the group's key is folded too");
 }
 
