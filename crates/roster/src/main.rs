@@ -3,6 +3,7 @@
 mod audit_cmd;
 mod cli;
 mod duration;
+mod edge_limits;
 mod enterprise_cmd;
 mod migrate_cmd;
 mod org_cmd;

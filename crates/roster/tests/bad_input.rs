@@ -427,6 +427,7 @@ async fn a_body_over_the_limit_is_413_and_changes_nothing() {
         Profile::GithubEmu,
         ServerConfig {
             max_body_bytes: 1024,
+            ..ServerConfig::default()
         },
     )
     .await;

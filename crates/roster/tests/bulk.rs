@@ -113,6 +113,7 @@ async fn limits_are_advertised_and_enforced() {
         directory::model::Profile::GithubEmu,
         server::ServerConfig {
             max_body_bytes: 4096,
+            ..server::ServerConfig::default()
         },
     )
     .await;

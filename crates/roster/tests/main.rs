@@ -20,4 +20,5 @@ mod process;
 mod races;
 mod replicas;
 mod scopes_rate_limits;
+mod slow_clients;
 mod smoke;

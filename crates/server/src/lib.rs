@@ -6,6 +6,7 @@ mod api_error;
 mod body;
 mod caller;
 mod discovery;
+mod edge;
 mod groups;
 mod observe;
 mod reply;
@@ -24,6 +25,7 @@ use std::sync::Arc;
 use directory::Directory;
 use tokio::net::TcpListener;
 
+pub use edge::{EdgeLimits, MAX_HEADER_FIELDS};
 pub use routes::router;
 
 /// Settings of the HTTP layer.
@@ -31,12 +33,15 @@ pub use routes::router;
 pub struct ServerConfig {
     /// The largest request body accepted, in bytes (larger: 413).
     pub max_body_bytes: usize,
+    /// Deadlines, the connection cap and head limits of the HTTP edge.
+    pub edge: EdgeLimits,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
             max_body_bytes: 1024 * 1024,
+            edge: EdgeLimits::default(),
         }
     }
 }
@@ -57,13 +62,14 @@ impl AppState {
     }
 }
 
-/// Serve on `listener` until `shutdown` completes, then finish the requests in flight.
+/// Serve on `listener` until `shutdown` completes, then let the requests in flight finish
+/// within `edge.drain_timeout` and cut what is left.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let limits = state.config.edge.clone();
+    edge::serve(listener, router(state), limits, shutdown).await;
+    Ok(())
 }
