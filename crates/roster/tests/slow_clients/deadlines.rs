@@ -4,10 +4,13 @@
 use std::time::Duration;
 
 use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpSocket;
 
-use super::raw::{Raw, head};
+use super::raw::{LIVENESS, Raw, head};
+use super::served::Served;
 use super::{app_with, bearer, content_length};
-use crate::support::okta_user;
+use crate::support::{Scim, okta_user};
 
 const USERS: &str = "/scim/v2/enterprises/acme/Users";
 
@@ -105,4 +108,64 @@ async fn a_rest_body_sent_at_one_byte_per_second_is_answered_408_in_githubs_shap
         .expect(200)
         .body;
     assert_eq!(orgs.as_array().map(Vec::len), Some(0), "{orgs}");
+}
+
+#[tokio::test]
+async fn a_client_that_stops_reading_its_response_is_disconnected_at_the_send_timeout() {
+    let mut s = Served::start(
+        &["--send-timeout", "1s", "--max-body-bytes", "16777216"],
+        None,
+    );
+    let scim = Scim {
+        http: reqwest::Client::new(),
+        base: format!("http://{}/scim/v2/enterprises/acme", s.addr),
+        token: s.token.clone(),
+    };
+    // A user whose representation (about 7 MB) is more than the socket buffers between the
+    // server and a client that reads nothing can hold (on loopback the kernel lets a sender
+    // queue up to 4 MB, tcp_wmem).
+    let mut wide = okta_user("wide@example.com");
+    wide["emails"] = (0..120_000)
+        .map(|i| json!({ "value": format!("wide.{i}@example.com"), "type": "work" }))
+        .collect();
+    let created = scim.post("/Users", &wide).await.expect(201);
+    let id = created.body["id"].as_str().expect("id").to_string();
+
+    let socket = TcpSocket::new_v4().expect("socket");
+    socket
+        .set_recv_buffer_size(4096)
+        .expect("small receive buffer");
+    let mut stream = socket
+        .connect(s.addr.parse().expect("addr"))
+        .await
+        .expect("connect");
+    stream
+        .write_all(&head(
+            "GET",
+            &s.scim_path(&format!("/Users/{id}")),
+            &[&bearer(&s.token)],
+        ))
+        .await
+        .expect("send");
+    s.logged("closed at its deadline phase=Sending").await;
+
+    let mut got = Vec::new();
+    let _ = tokio::time::timeout(LIVENESS, stream.read_to_end(&mut got))
+        .await
+        .expect("the connection ends");
+    let head_end = got
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a response head came first");
+    let head_text = String::from_utf8_lossy(&got[..head_end]).to_lowercase();
+    let length: usize = head_text
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("content-length");
+    assert!(
+        got.len() - head_end - 4 < length,
+        "the response was cut short ({} of {length} bytes)",
+        got.len() - head_end - 4
+    );
 }

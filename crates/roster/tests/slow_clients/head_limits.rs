@@ -159,3 +159,43 @@ async fn expect_100_continue_within_the_limit_still_gets_100_then_its_answer() {
     assert_eq!(created.status, 201, "{}", created.text());
     assert_eq!(created.json()["userName"], "expecting@example.com");
 }
+
+#[tokio::test]
+async fn a_client_that_sends_a_body_over_the_limit_anyway_reads_its_413_not_a_reset() {
+    let app = spawn_app().await;
+    let mut c = Raw::connect(&app.addr.to_string()).await;
+    let (mut reader, mut writer) = c.stream.split();
+    // More than the socket buffers between us hold: without the server swallowing it on
+    // close, the write fails with a broken pipe before the answer is read.
+    let mut request = head(
+        "POST",
+        USERS,
+        &[&bearer(&app.scim.token), "Content-Length: 6291456"],
+    );
+    request.extend(std::iter::repeat_n(b' ', 6 * 1024 * 1024));
+    let send = async {
+        use tokio::io::AsyncWriteExt;
+        // Refused before it is read, the body is still swallowed on close, so this ends.
+        writer
+            .write_all(&request)
+            .await
+            .expect("the whole body is taken");
+    };
+    let mut answer = Vec::new();
+    let receive = async {
+        use tokio::io::AsyncReadExt;
+        reader
+            .read_to_end(&mut answer)
+            .await
+            .expect("the answer, then a clean close (not a reset)");
+    };
+    tokio::time::timeout(super::raw::LIVENESS, async { tokio::join!(send, receive) })
+        .await
+        .expect("within the liveness bound");
+    let text = String::from_utf8_lossy(&answer);
+    assert!(text.starts_with("HTTP/1.1 413"), "{text}");
+    assert!(
+        text.contains("urn:ietf:params:scim:api:messages:2.0:Error"),
+        "{text}"
+    );
+}

@@ -48,7 +48,8 @@ impl Served {
         };
         let mut child = command
             .env("NO_COLOR", "1")
-            .env("ROSTER_LOG", "info")
+            // Each connection's end is logged at debug: an event the tests can wait for.
+            .env("ROSTER_LOG", "info,server::edge=debug")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()

@@ -103,8 +103,6 @@ async fn out_of_file_descriptors_accept_backs_off_and_idle_sockets_make_room_for
         ],
         Some(64),
     );
-    s.logged("above what the open-files limit leaves room for")
-        .await;
     let mut idle = Vec::new();
     for _ in 0..100 {
         idle.push(TcpStream::connect(&s.addr).await.expect("connect"));
@@ -124,6 +122,8 @@ async fn out_of_file_descriptors_accept_backs_off_and_idle_sockets_make_room_for
         !troubled.is_empty() && troubled.len() <= 3,
         "accept errors are logged once per episode, not per error: {troubled:?}"
     );
+    s.logged("above what the open-files limit leaves room for")
+        .await;
     drop(idle);
     let again = tokio::time::timeout(LIVENESS, reqwest::get(&url))
         .await

@@ -9,13 +9,15 @@ use super::{Edge, Stage};
 pub(crate) async fn run(edge: &Edge) {
     let started = Instant::now();
     let open = edge.registry.census();
+    // Before the log line: whoever reads "draining" may rely on answers saying
+    // `Connection: close` from then on.
+    edge.stage.send_replace(Stage::Draining);
     tracing::info!(
         open = open.total(),
         in_flight = open.in_flight(),
         drain_timeout_ms = edge.limits.drain_timeout.as_millis() as u64,
         "draining: no longer accepting connections; finishing requests in flight"
     );
-    edge.stage.send_replace(Stage::Draining);
     let cut =
         match tokio::time::timeout(edge.limits.drain_timeout, edge.registry.all_closed()).await {
             Ok(()) => Default::default(),

@@ -19,7 +19,7 @@ use super::phase::ConnPhase;
 /// How long a closing connection keeps swallowing the client's unread bytes, at most.
 const LINGER: Duration = Duration::from_secs(2);
 /// How many unread bytes a closing connection swallows, at most.
-const LINGER_BYTES: usize = 4 * 1024 * 1024;
+const LINGER_BYTES: usize = 16 * 1024 * 1024;
 
 pub(crate) struct ClientIo {
     stream: TcpStream,
