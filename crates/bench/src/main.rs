@@ -6,6 +6,7 @@ mod paging;
 mod progress;
 mod report;
 mod rss;
+mod slow_clients;
 mod stats;
 mod svg;
 mod target;
@@ -82,6 +83,9 @@ enum Cmd {
         #[command(flatten)]
         w: Workload,
     },
+    /// Idle sockets and 1-byte-a-second clients against a server while real clients keep
+    /// working: sockets held over time, resident memory, real latency; SIGTERM's exit time.
+    SlowClients(slow_clients::SlowClientsArgs),
 }
 
 pub const ALL_PHASES: &[&str] = &[
@@ -951,6 +955,7 @@ async fn main_async(cli: Cli) -> Result<(), String> {
         .map(|d| d.as_secs())
         .unwrap_or(0);
     match cli.cmd {
+        Cmd::SlowClients(args) => slow_clients::run(args).await,
         Cmd::Run {
             url,
             token,

@@ -112,6 +112,11 @@ impl Drop for Spawned {
 /// Start `roster serve` on port 0 over a fresh SQLite file and read its base URL and token
 /// from the banner it prints.
 pub fn spawn_roster(bin: &str) -> Result<Spawned, String> {
+    spawn_roster_with(bin, &[])
+}
+
+/// `spawn_roster` with more `serve` flags.
+pub fn spawn_roster_with(bin: &str, extra: &[&str]) -> Result<Spawned, String> {
     let dir = std::env::temp_dir().join(format!(
         "roster-bench-{}-{}",
         std::process::id(),
@@ -124,6 +129,7 @@ pub fn spawn_roster(bin: &str) -> Result<Spawned, String> {
     let db = format!("sqlite://{}", dir.join("roster.db").display());
     let mut child = Command::new(bin)
         .args(["serve", "--listen", "127.0.0.1:0", "--database", &db])
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
