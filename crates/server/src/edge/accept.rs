@@ -6,6 +6,7 @@
 //! descriptor the same way, and are logged once per episode.
 
 use std::io;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -32,7 +33,7 @@ pub(crate) async fn run(edge: Arc<Edge>, listener: TcpListener) {
     loop {
         // Accept first: a slot is only made (an idle connection closed) for a client that is
         // actually there. It waits here, accepted, while the rest wait in the backlog.
-        let stream = accept(&edge, &listener, &mut failing).await;
+        let (stream, peer) = accept(&edge, &listener, &mut failing).await;
         let slot = match slots.clone().try_acquire_owned() {
             Ok(slot) => {
                 if let Some((lasted, evicted)) = at_cap.end_if_quiet() {
@@ -58,6 +59,7 @@ pub(crate) async fn run(edge: Arc<Edge>, listener: TcpListener) {
         tokio::spawn(connection::serve(
             edge.clone(),
             stream,
+            peer,
             Instant::now(),
             slot,
         ));
@@ -81,11 +83,15 @@ async fn wait_for_slot(
     }
 }
 
-async fn accept(edge: &Edge, listener: &TcpListener, failing: &mut Episode) -> TcpStream {
+async fn accept(
+    edge: &Edge,
+    listener: &TcpListener,
+    failing: &mut Episode,
+) -> (TcpStream, SocketAddr) {
     let mut backoff = BACKOFF_FIRST;
     loop {
         match listener.accept().await {
-            Ok((stream, _)) => {
+            Ok((stream, peer)) => {
                 if let Some((lasted, errors)) = failing.end_if_quiet() {
                     tracing::info!(
                         lasted_ms = lasted.as_millis() as u64,
@@ -93,7 +99,7 @@ async fn accept(edge: &Edge, listener: &TcpListener, failing: &mut Episode) -> T
                         "accepting connections again"
                     );
                 }
-                return stream;
+                return (stream, peer);
             }
             // The client gave up between its connect and our accept: nothing to do.
             Err(e) if gone_before_accept(&e) => {}

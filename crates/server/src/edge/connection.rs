@@ -2,6 +2,7 @@
 //! deadline of its phase, closes it when it is idle and its slot is wanted or the server is
 //! draining, and cuts it when the drain deadline passes.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -32,6 +33,7 @@ enum End {
 pub(crate) async fn serve(
     edge: Arc<Edge>,
     stream: TcpStream,
+    peer: SocketAddr,
     accepted: Instant,
     _slot: OwnedSemaphorePermit,
 ) {
@@ -42,6 +44,7 @@ pub(crate) async fn serve(
     let service = EdgeService {
         edge: edge.clone(),
         phase: phase.clone(),
+        peer,
     };
     let io = TokioIo::new(ClientIo::new(stream, phase.clone()));
     let conn = edge.http.serve_connection(io, service);

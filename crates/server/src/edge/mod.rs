@@ -82,3 +82,43 @@ pub(crate) async fn serve(
     }
     drain::run(&edge).await;
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::SocketAddr;
+
+    use axum::extract::ConnectInfo;
+    use axum::routing::get;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+
+    use super::*;
+
+    /// As `axum::serve` with `into_make_service_with_connect_info` did: handlers may extract
+    /// the client's address.
+    #[tokio::test]
+    async fn handlers_see_the_clients_address() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let router = Router::new().route(
+            "/peer",
+            get(|ConnectInfo(peer): ConnectInfo<SocketAddr>| async move { peer.to_string() }),
+        );
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(serve(listener, router, EdgeLimits::default(), async {
+            let _ = stopped.await;
+        }));
+        let mut client = TcpStream::connect(addr).await.expect("connect");
+        let me = client.local_addr().expect("local addr");
+        client
+            .write_all(b"GET /peer HTTP/1.1\r\nHost: roster.test\r\nConnection: close\r\n\r\n")
+            .await
+            .expect("send");
+        let mut answer = String::new();
+        client.read_to_string(&mut answer).await.expect("answer");
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        assert!(answer.ends_with(&me.to_string()), "{answer}");
+        let _ = stop.send(());
+        server.await.expect("server task");
+    }
+}

@@ -4,12 +4,14 @@
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
 use axum::body::{Body, Bytes};
+use axum::extract::ConnectInfo;
 use axum::http::{Request, Response};
 use hyper::body::{Frame, Incoming, SizeHint};
 use tower::ServiceExt;
@@ -26,6 +28,9 @@ pub(crate) struct Arrived(pub Instant);
 pub(crate) struct EdgeService {
     pub(crate) edge: Arc<Edge>,
     pub(crate) phase: Arc<ConnPhase>,
+    /// The client's address, for handlers that extract `ConnectInfo<SocketAddr>` (as with
+    /// axum's `into_make_service_with_connect_info`).
+    pub(crate) peer: SocketAddr,
 }
 
 impl hyper::service::Service<Request<Incoming>> for EdgeService {
@@ -39,12 +44,14 @@ impl hyper::service::Service<Request<Incoming>> for EdgeService {
         let refused = refusal::check(&req, &self.edge.limits);
         let edge = self.edge.clone();
         let phase = self.phase.clone();
+        let peer = ConnectInfo(self.peer);
         Box::pin(async move {
             let mut res = match refused {
                 Some(r) => r,
                 None => {
                     let mut req = req.map(Body::new);
                     req.extensions_mut().insert(Arrived(arrived));
+                    req.extensions_mut().insert(peer);
                     match edge.router.clone().oneshot(req).await {
                         Ok(r) => r,
                         Err(never) => match never {},
