@@ -26,11 +26,20 @@ pub fn parse_timeout(s: &str) -> Result<Duration, String> {
         "h" => n * 3600.0,
         _ => return Err(format!("unknown unit '{unit}' in '{s}': use ms, s, m or h")),
     };
-    Duration::try_from_secs_f64(seconds)
+    let timeout = Duration::try_from_secs_f64(seconds)
         .ok()
         .filter(|d| !d.is_zero())
-        .ok_or_else(|| format!("'{s}' is not a positive timeout"))
+        .ok_or_else(|| format!("'{s}' is not a positive timeout"))?;
+    if timeout > MAX_TIMEOUT {
+        return Err(format!(
+            "'{s}' is longer than a day, the longest timeout taken"
+        ));
+    }
+    Ok(timeout)
 }
+
+/// No HTTP deadline needs more; beyond it a typo (`30h` for `30s`) is more likely.
+const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
 
 /// The soft open-files limit of this process (`ulimit -n`), where the system tells it.
 fn open_files_limit() -> Option<u64> {
@@ -125,7 +134,18 @@ mod tests {
         assert_eq!(parse_timeout("1.5s"), Ok(Duration::from_millis(1500)));
         assert_eq!(parse_timeout("2m"), Ok(Duration::from_secs(120)));
         assert_eq!(parse_timeout("1h"), Ok(Duration::from_secs(3600)));
-        for bad in ["0s", "", "s", "5d", "-1s", "1e400s", "1..2s"] {
+        assert_eq!(parse_timeout("24h"), Ok(Duration::from_secs(86_400)));
+        for bad in [
+            "0s",
+            "",
+            "s",
+            "5d",
+            "-1s",
+            "1e400s",
+            "1..2s",
+            "25h",
+            "99999999999999s",
+        ] {
             assert!(parse_timeout(bad).is_err(), "{bad}");
         }
     }

@@ -80,17 +80,21 @@ pub async fn read(req: Request<Body>, state: &AppState) -> Result<Bytes, BodyRef
     if declared > limit as u64 {
         return Err(BodyRefusal::TooLarge { limit });
     }
-    let deadline = tokio::time::Instant::from_std(arrived + timeout);
+    // A timeout too large to add is no deadline at all.
+    let deadline = arrived
+        .checked_add(timeout)
+        .map(tokio::time::Instant::from_std);
     // A declared length is a promise, not a fact: a client that declares a megabyte and
     // sends nothing must not make us set one aside.
     let mut bytes = Vec::with_capacity((declared as usize).min(64 * 1024));
     loop {
-        let frame = tokio::time::timeout_at(
-            deadline,
-            std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)),
-        )
-        .await
-        .map_err(|_| BodyRefusal::TimedOut { after: timeout })?;
+        let next = std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx));
+        let frame = match deadline {
+            Some(d) => tokio::time::timeout_at(d, next)
+                .await
+                .map_err(|_| BodyRefusal::TimedOut { after: timeout })?,
+            None => next.await,
+        };
         let Some(frame) = frame else { break };
         let frame = frame.map_err(|e| BodyRefusal::Unreadable(e.to_string()))?;
         if let Ok(data) = frame.into_data() {

@@ -112,7 +112,8 @@ impl ConnPhase {
             Phase::Sending => limits.send_timeout,
             Phase::Serving => return None,
         };
-        Some(since + allowed)
+        // A timeout too large to add is no deadline at all.
+        since.checked_add(allowed)
     }
 
     /// Ask the connection to close if it is idle (to make room for a new one).
@@ -166,6 +167,15 @@ mod tests {
         // Later reads of the same head do not restart its clock.
         c.bytes_arrived();
         assert_eq!(c.get(), (Phase::Head, head_since));
+    }
+
+    #[test]
+    fn a_timeout_too_large_to_add_is_no_deadline() {
+        let limits = EdgeLimits {
+            header_timeout: Duration::MAX,
+            ..EdgeLimits::default()
+        };
+        assert_eq!(ConnPhase::accepted(Instant::now()).deadline(&limits), None);
     }
 
     #[test]
