@@ -6,6 +6,7 @@ mod paging;
 mod progress;
 mod report;
 mod rss;
+mod slow_clients;
 mod stall;
 mod stats;
 mod svg;
@@ -104,6 +105,9 @@ enum Cmd {
         #[arg(long)]
         out: Option<String>,
     },
+    /// Idle sockets and 1-byte-a-second clients against a server while real clients keep
+    /// working: sockets held over time, resident memory, real latency; SIGTERM's exit time.
+    SlowClients(slow_clients::SlowClientsArgs),
 }
 
 pub const ALL_PHASES: &[&str] = &[
@@ -1001,6 +1005,7 @@ async fn main_async(cli: Cli) -> Result<(), String> {
             drop(spawned);
             Ok(())
         }
+        Cmd::SlowClients(args) => slow_clients::run(args).await,
         Cmd::Run {
             url,
             token,

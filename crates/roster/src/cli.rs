@@ -1,7 +1,11 @@
 //! The command line. Scripts rely on these names and flags: change them only deliberately.
 
+use std::time::Duration;
+
 use clap::{Args, Parser, Subcommand};
 use store::DatabaseUrl;
+
+use crate::duration::timeout as parse_timeout;
 
 pub const DEFAULT_DATABASE: &str = "sqlite://roster-data/roster.db";
 
@@ -19,7 +23,7 @@ pub struct Cli {
 #[derive(Subcommand)]
 pub enum Command {
     /// Serve the SCIM API (creating a first enterprise on an empty database).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Create and list enterprises.
     #[command(subcommand)]
     Enterprise(EnterpriseCmd),
@@ -100,8 +104,42 @@ pub struct ServeArgs {
     pub pg: crate::pg_args::PgArgs,
     /// SQLite: how long a write waits for the database's one write connection before it is
     /// refused with 503 (e.g. 10s, 1m).
-    #[arg(long, env = "ROSTER_WRITE_TIMEOUT", default_value = "10s")]
-    pub write_timeout: String,
+    #[arg(long, env = "ROSTER_WRITE_TIMEOUT", default_value = "10s", value_parser = parse_timeout)]
+    pub write_timeout: Duration,
+    #[command(flatten)]
+    pub edge: EdgeArgs,
+}
+
+/// Limits at the HTTP edge (README "Limits at the HTTP edge"). Timeouts take a unit: 30s,
+/// 500ms, 2m. The defaults equal `server::EdgeLimits::default()` (a test checks it).
+#[derive(Args)]
+pub struct EdgeArgs {
+    /// Time for a whole request head to arrive (from the accept, or from its first byte on a
+    /// kept-alive connection); slower connections are closed.
+    #[arg(long, env = "ROSTER_HEADER_TIMEOUT", default_value = "30s", value_parser = parse_timeout)]
+    pub header_timeout: Duration,
+    /// Time for a request body to arrive whole after its head; slower requests get 408.
+    #[arg(long, env = "ROSTER_BODY_TIMEOUT", default_value = "60s", value_parser = parse_timeout)]
+    pub body_timeout: Duration,
+    /// Time for the client to take a response; a client that stops reading is disconnected.
+    #[arg(long, env = "ROSTER_SEND_TIMEOUT", default_value = "60s", value_parser = parse_timeout)]
+    pub send_timeout: Duration,
+    /// Idle time after which a kept-alive connection is closed.
+    #[arg(long, env = "ROSTER_KEEP_ALIVE_TIMEOUT", default_value = "75s", value_parser = parse_timeout)]
+    pub keep_alive_timeout: Duration,
+    /// On SIGTERM, time for requests in flight to finish before their connections are cut.
+    #[arg(long, env = "ROSTER_DRAIN_TIMEOUT", default_value = "20s", value_parser = parse_timeout)]
+    pub drain_timeout: Duration,
+    /// Connections served at once (default 1024, fewer when `ulimit -n` is low); beyond it new
+    /// connections wait while idle ones are closed to make room.
+    #[arg(long, env = "ROSTER_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+    /// Longest request target (path and query) accepted; longer gets 414.
+    #[arg(long, env = "ROSTER_MAX_URI_BYTES", default_value_t = 8 * 1024)]
+    pub max_uri_bytes: usize,
+    /// Largest total of request header fields accepted; larger gets 431.
+    #[arg(long, env = "ROSTER_MAX_HEADER_BYTES", default_value_t = 32 * 1024)]
+    pub max_header_bytes: usize,
 }
 
 #[derive(Subcommand)]
@@ -252,4 +290,26 @@ pub enum TokenCmd {
         #[command(flatten)]
         db: DatabaseArg,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serve_defaults_are_the_servers_defaults() {
+        let cli = Cli::try_parse_from(["roster", "serve"]).expect("parses");
+        let Command::Serve(args) = cli.command else {
+            panic!("not serve")
+        };
+        let (limits, _) = crate::edge_limits::limits(&args.edge).expect("limits");
+        let defaults = server::EdgeLimits::default();
+        assert_eq!(
+            server::EdgeLimits {
+                max_connections: defaults.max_connections,
+                ..limits
+            },
+            defaults
+        );
+    }
 }

@@ -3,6 +3,7 @@
 mod audit_cmd;
 mod cli;
 mod duration;
+mod edge_limits;
 mod enterprise_cmd;
 mod migrate_cmd;
 mod org_cmd;
@@ -33,7 +34,7 @@ async fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let result = match cli.command {
-        Command::Serve(args) => serve::run(args).await,
+        Command::Serve(args) => serve::run(*args).await,
         Command::Enterprise(cmd) => enterprise_cmd::run(cmd).await,
         Command::Token(cmd) => token_cmd::run(cmd).await,
         Command::Migrate(args) => migrate_cmd::run(args).await,

@@ -6,25 +6,27 @@ use std::time::Duration;
 use clap::Args;
 use store::PgOptions;
 
+use crate::duration::timeout;
+
 #[derive(Args, Clone, Debug)]
 pub struct PgArgs {
     /// PostgreSQL connections this replica opens at most.
     #[arg(long, env = "ROSTER_PG_POOL_SIZE", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub pg_pool_size: u32,
     /// How long a request waits for a PostgreSQL connection before it is answered 503.
-    #[arg(long, env = "ROSTER_PG_ACQUIRE_TIMEOUT", default_value = "3s", value_parser = wait)]
+    #[arg(long, env = "ROSTER_PG_ACQUIRE_TIMEOUT", default_value = "3s", value_parser = timeout)]
     pub pg_acquire_timeout: Duration,
     /// How long start-up waits for PostgreSQL to accept a first connection.
-    #[arg(long, env = "ROSTER_PG_CONNECT_TIMEOUT", default_value = "10s", value_parser = wait)]
+    #[arg(long, env = "ROSTER_PG_CONNECT_TIMEOUT", default_value = "10s", value_parser = timeout)]
     pub pg_connect_timeout: Duration,
     /// How long `/readyz` waits for a connection and an answer before it says 503.
-    #[arg(long, env = "ROSTER_PG_READY_TIMEOUT", default_value = "1s", value_parser = wait)]
+    #[arg(long, env = "ROSTER_PG_READY_TIMEOUT", default_value = "1s", value_parser = timeout)]
     pub pg_ready_timeout: Duration,
     /// Close connections idle for this long.
-    #[arg(long, env = "ROSTER_PG_IDLE_TIMEOUT", default_value = "5m", value_parser = wait)]
+    #[arg(long, env = "ROSTER_PG_IDLE_TIMEOUT", default_value = "5m", value_parser = timeout)]
     pub pg_idle_timeout: Duration,
     /// PostgreSQL cancels a request's statement that runs longer (503); off when absent.
-    #[arg(long, env = "ROSTER_PG_STATEMENT_TIMEOUT", value_parser = wait)]
+    #[arg(long, env = "ROSTER_PG_STATEMENT_TIMEOUT", value_parser = timeout)]
     pub pg_statement_timeout: Option<Duration>,
 }
 
@@ -39,31 +41,6 @@ impl PgArgs {
             ready_timeout: self.pg_ready_timeout,
         }
     }
-}
-
-/// `250ms`, `3s`, `5m`, `1h`: a positive wait.
-fn wait(s: &str) -> Result<Duration, String> {
-    let s = s.trim();
-    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-    let (digits, unit) = s.split_at(split);
-    let n: u64 = digits.parse().map_err(|_| {
-        format!("'{s}' is not a duration: use a number and a unit, e.g. 500ms, 3s, 5m")
-    })?;
-    let d = match unit {
-        "ms" => Duration::from_millis(n),
-        "s" => Duration::from_secs(n),
-        "m" => Duration::from_secs(n.saturating_mul(60)),
-        "h" => Duration::from_secs(n.saturating_mul(3600)),
-        _ => {
-            return Err(format!(
-                "'{s}' needs a unit: ms, s, m or h (e.g. 500ms, 3s, 5m)"
-            ));
-        }
-    };
-    if d.is_zero() {
-        return Err(format!("'{s}' is not a positive duration"));
-    }
-    Ok(d)
 }
 
 #[cfg(test)]
@@ -82,17 +59,5 @@ mod tests {
             panic!("roster serve parses");
         };
         assert_eq!(args.pg.options(), PgOptions::default());
-    }
-
-    #[test]
-    fn waits_have_units() {
-        assert_eq!(wait("250ms"), Ok(Duration::from_millis(250)));
-        assert_eq!(wait("3s"), Ok(Duration::from_secs(3)));
-        assert_eq!(wait("5m"), Ok(Duration::from_secs(300)));
-        assert_eq!(wait("1h"), Ok(Duration::from_secs(3600)));
-        assert!(wait("3").is_err(), "a bare number is ambiguous");
-        assert!(wait("0s").is_err());
-        assert!(wait("fast").is_err());
-        assert!(wait("-1s").is_err());
     }
 }

@@ -1,5 +1,5 @@
 //! `roster serve`: migrate, make sure an enterprise exists, serve until SIGTERM or Ctrl-C, then
-//! drain the requests in flight and exit 0.
+//! drain the requests in flight (within `--drain-timeout`, cutting what is left) and exit 0.
 
 use std::sync::Arc;
 
@@ -10,6 +10,7 @@ use store::{OpenMode, OpenOptions};
 use tokio::net::TcpListener;
 
 use crate::cli::ServeArgs;
+use crate::edge_limits;
 use crate::enterprise_cmd::profile;
 use crate::retention;
 
@@ -48,17 +49,15 @@ fn public_origin(args: &ServeArgs) -> Result<PublicOrigin, String> {
     })
 }
 
-/// `--write-timeout 10s`.
-fn write_timeout(text: &str) -> Result<std::time::Duration, String> {
-    let d = crate::duration::parse(text).map_err(|e| format!("--write-timeout: {e}"))?;
-    std::time::Duration::try_from(d).map_err(|e| format!("--write-timeout {text}: {e}"))
-}
-
 pub async fn run(args: ServeArgs) -> Result<(), String> {
     let limit = rate_limit(&args)?;
     let public_origin = public_origin(&args)?;
+    let (edge, open_files) = edge_limits::limits(&args.edge)?;
+    // Before anything is printed: a supervisor that signals once it sees the banner must
+    // reach the drain, never the default action of the signal (an abrupt exit).
+    let shutdown = shutdown_signal()?;
     let open = OpenOptions {
-        write_timeout: write_timeout(&args.write_timeout)?,
+        write_timeout: args.write_timeout,
         pg: args.pg.options(),
         ..OpenOptions::new(OpenMode::Serve)
     };
@@ -130,36 +129,45 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         ServerConfig {
             max_body_bytes: args.max_body_bytes,
             public: public_origin,
+            edge,
         },
     );
     if let Some(days) = args.audit_retention_days {
         tokio::spawn(retention::run(directory, days));
     }
+    edge_limits::announce(&state.config.edge, open_files);
     tracing::info!(%addr, "ready");
-    server::serve(listener, state, shutdown_signal())
+    server::serve(listener, state, shutdown)
         .await
         .map_err(|e| format!("server failed: {e}"))?;
-    tracing::info!("stopped after draining in-flight requests");
+    tracing::info!("stopped");
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Completes on the first SIGTERM or SIGINT (Ctrl-C). The handlers are installed now, not
+/// when the future is first polled.
+fn shutdown_signal() -> Result<impl std::future::Future<Output = ()> + Send + 'static, String> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let listen = |kind: SignalKind, name: &str| {
+            signal(kind).map_err(|e| format!("cannot listen for {name}: {e}"))
+        };
+        let mut terminate = listen(SignalKind::terminate(), "SIGTERM")?;
+        let mut interrupt = listen(SignalKind::interrupt(), "SIGINT")?;
+        Ok(async move {
+            let name = tokio::select! {
+                _ = terminate.recv() => "SIGTERM",
+                _ = interrupt.recv() => "SIGINT",
+            };
+            tracing::info!(signal = name, "shutting down");
+        })
+    }
     #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
+    {
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+            tracing::info!(signal = "Ctrl-C", "shutting down");
+        })
     }
 }

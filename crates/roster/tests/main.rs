@@ -23,6 +23,7 @@ mod public_urls;
 mod races;
 mod replicas;
 mod scopes_rate_limits;
+mod slow_clients;
 mod smoke;
 mod sort_literals;
 mod storage_faults;

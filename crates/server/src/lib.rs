@@ -6,6 +6,7 @@ mod api_error;
 mod body;
 mod caller;
 mod discovery;
+mod edge;
 mod groups;
 mod observe;
 mod path_guard;
@@ -26,6 +27,7 @@ use std::sync::Arc;
 use directory::Directory;
 use tokio::net::TcpListener;
 
+pub use edge::{EdgeLimits, MAX_HEADER_FIELDS};
 pub use public_origin::PublicOrigin;
 pub use routes::router;
 
@@ -36,6 +38,8 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     /// Where Roster is reached from outside, for the URLs it emits.
     pub public: PublicOrigin,
+    /// Deadlines, the connection cap and head limits of the HTTP edge.
+    pub edge: EdgeLimits,
 }
 
 impl Default for ServerConfig {
@@ -43,6 +47,7 @@ impl Default for ServerConfig {
         ServerConfig {
             max_body_bytes: 1024 * 1024,
             public: PublicOrigin::default(),
+            edge: EdgeLimits::default(),
         }
     }
 }
@@ -63,18 +68,14 @@ impl AppState {
     }
 }
 
-/// Serve on `listener` until `shutdown` completes, then finish the requests in flight.
+/// Serve on `listener` until `shutdown` completes, then let the requests in flight finish
+/// within `edge.drain_timeout` and cut what is left.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    // The peer's address reaches the handlers (`ConnectInfo`): forwarding headers count only
-    // from a trusted proxy.
-    axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    let limits = state.config.edge.clone();
+    edge::serve(listener, router(state), limits, shutdown).await;
+    Ok(())
 }

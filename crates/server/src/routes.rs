@@ -146,8 +146,7 @@ fn rest_routes() -> Router<AppState> {
 }
 
 async fn not_found(uri: Uri) -> Response {
-    let path = uri.path();
-    if path.starts_with("/api/v3/") && !path.starts_with("/api/v3/scim/") {
+    if crate::edge::Api::of(uri.path()) == crate::edge::Api::Rest {
         return rest_not_found().await;
     }
     status_error(

@@ -12,6 +12,7 @@ use directory::store::Slice;
 use serde_json::Value;
 
 use crate::AppState;
+use crate::edge::Api;
 use crate::rest_error::RestError;
 
 pub struct RestBody(pub Value);
@@ -20,18 +21,9 @@ impl FromRequest<AppState> for RestBody {
     type Rejection = Response;
 
     async fn from_request(req: Request<Body>, state: &AppState) -> Result<Self, Self::Rejection> {
-        let limit = state.config.max_body_bytes;
-        let bytes = axum::body::to_bytes(req.into_body(), limit)
+        let bytes = crate::body::read(req, state)
             .await
-            .map_err(|_| {
-                RestError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    format!(
-                        "the request body is larger than {limit} bytes, the limit of this server"
-                    ),
-                )
-                .into_response()
-            })?;
+            .map_err(|r| r.into_response(Api::Rest))?;
         serde_json::from_slice(&bytes).map(RestBody).map_err(|e| {
             RestError::new(
                 StatusCode::BAD_REQUEST,
