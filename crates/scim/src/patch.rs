@@ -15,9 +15,14 @@ use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use std::collections::{HashMap, HashSet};
+
+use crate::controls::{self, Text};
+use crate::element_key::{element_key, element_key_folded};
 use crate::error::ScimError;
 use crate::eval::matches_element;
 use crate::filter::{self, AttrPath, CompareOp, Filter};
+use crate::limits::{MAX_MEMBERS_PER_OPERATION, MAX_VALUES_PER_ATTRIBUTE, thousands};
 use crate::schema::{AttrType, Attribute, Mutability, ResourceType};
 
 /// The `schemas` value of a PATCH request body.
@@ -202,6 +207,23 @@ fn parse_op(op: &Value, rt: &ResourceType) -> Result<PatchOp, ScimError> {
             )));
         }
     };
+    if let Some((c, at)) = path_text
+        .as_deref()
+        .and_then(|p| controls::forbidden_char(p, Text::SingleLine))
+    {
+        return Err(ScimError::InvalidPath(controls::refusal(
+            "\"path\"",
+            c,
+            at,
+            Text::SingleLine,
+        )));
+    }
+    if let Some(v) = &value {
+        let root = path_text.as_deref().unwrap_or("");
+        if let Some(refusal) = controls::value_refusal(v, root) {
+            return Err(ScimError::InvalidValue(format!("\"value\": {refusal}")));
+        }
+    }
     let mut path = None;
     if let Some(text) = path_text {
         match filter::split_urn(rt, &text) {
@@ -517,6 +539,23 @@ impl<'a> Engine<'a> {
     }
 }
 
+/// Refuse an operation that carries more values than [`crate::limits`] allows.
+fn check_count(name: &str, count: usize, limit: usize) -> Result<(), ScimError> {
+    if count <= limit {
+        return Ok(());
+    }
+    Err(ScimError::TooMany(format!(
+        "{} values for '{name}'; at most {} values per operation: split them into several operations or requests",
+        thousands(count),
+        thousands(limit)
+    )))
+}
+
+/// How many values a PATCH value is for a multi-valued attribute (a single value counts as one).
+fn count_of(value: &Value) -> usize {
+    value.as_array().map_or(1, Vec::len)
+}
+
 /// Elements of an external attribute: each an object with a string `value`; everything else
 /// (`display`, `$ref`, `type`…) is dropped. Duplicates are dropped.
 fn member_values(name: &str, value: Option<&Value>) -> Result<Vec<Value>, ScimError> {
@@ -525,6 +564,8 @@ fn member_values(name: &str, value: Option<&Value>) -> Result<Vec<Value>, ScimEr
         Some(Value::Array(a)) => a.iter().collect(),
         Some(v) => vec![v],
     };
+    check_count(name, items.len(), MAX_MEMBERS_PER_OPERATION)?;
+    let mut seen: HashSet<&str> = HashSet::with_capacity(items.len());
     let mut out: Vec<Value> = Vec::with_capacity(items.len());
     for item in items {
         let id = item
@@ -536,9 +577,8 @@ fn member_values(name: &str, value: Option<&Value>) -> Result<Vec<Value>, ScimEr
                 "each element of {name} must be an object with a string \"value\" (the member's id), e.g. {{\"value\": \"2819c223\"}}; got {item}"
             )));
         };
-        let v = json!({ "value": id });
-        if !out.contains(&v) {
-            out.push(v);
+        if seen.insert(id) {
+            out.push(json!({ "value": id }));
         }
     }
     Ok(out)
@@ -700,6 +740,45 @@ fn clear_primary(items: &mut [Value], keep: usize) {
             && let Some(o) = e.as_object_mut()
         {
             o.insert("primary".into(), Value::Bool(false));
+        }
+    }
+}
+
+/// Append each element of `new` that is not already in `items` (as it stands when that element
+/// comes); a primary element makes every other one non-primary. Linear: elements are looked up
+/// by key, and each element loses its primary flag at most once.
+fn append_new(items: &mut Vec<Value>, new: Vec<Value>) {
+    // How many elements of `items` have each key (elements may repeat in a stored document).
+    let mut present: HashMap<String, usize> = HashMap::with_capacity(items.len() + new.len());
+    for e in items.iter() {
+        *present.entry(element_key(e)).or_default() += 1;
+    }
+    let mut primaries: Vec<usize> = (0..items.len())
+        .filter(|&i| is_primary(&items[i]))
+        .collect();
+    for e in new {
+        let key = element_key(&e);
+        if present.contains_key(&key) {
+            continue;
+        }
+        let primary = is_primary(&e);
+        present.insert(key, 1);
+        items.push(e);
+        if primary {
+            for i in primaries.drain(..) {
+                let old = element_key(&items[i]);
+                if let Some(n) = present.get_mut(&old) {
+                    *n -= 1;
+                    if *n == 0 {
+                        present.remove(&old);
+                    }
+                }
+                if let Some(o) = items[i].as_object_mut() {
+                    o.insert("primary".into(), Value::Bool(false));
+                }
+                *present.entry(element_key(&items[i])).or_default() += 1;
+            }
+            primaries.push(items.len() - 1);
         }
     }
 }
@@ -916,6 +995,7 @@ fn set(work: &mut Value, kind: OpKind, t: &Target<'_, '_>, value: &Value) -> Res
 
     // the whole attribute
     if attr.multi_valued {
+        check_count(name, count_of(value), MAX_VALUES_PER_ATTRIBUTE)?;
         let new = coerce_elements(attr, name, value)?;
         if kind == OpKind::Replace {
             if new.iter().filter(|e| is_primary(e)).count() > 1 {
@@ -935,17 +1015,7 @@ fn set(work: &mut Value, kind: OpKind, t: &Target<'_, '_>, value: &Value) -> Res
             Some(Value::Null) | None => vec![],
             Some(other) => vec![other],
         };
-        for e in new {
-            if items.contains(&e) {
-                continue;
-            }
-            let primary = is_primary(&e);
-            items.push(e);
-            if primary {
-                let last = items.len() - 1;
-                clear_primary(&mut items, last);
-            }
-        }
+        append_new(&mut items, new);
         if !items.is_empty() {
             obj.insert(name.to_string(), Value::Array(items));
         }
@@ -1024,14 +1094,18 @@ fn remove(work: &mut Value, t: &Target<'_, '_>, value: Option<&Value>) -> Result
                         _ => v.clone(),
                     }
                 };
-                let keys: Vec<Value> = targets.into_iter().map(key_of).collect();
+                check_count(name, targets.len(), MAX_VALUES_PER_ATTRIBUTE)?;
                 let cmp_attr = value_sub.unwrap_or(attr);
+                // `same_value` as a key: case folded for a string that is not caseExact.
+                let keys: HashSet<String> = targets
+                    .into_iter()
+                    .map(key_of)
+                    .filter(|k| !k.is_null())
+                    .map(|k| element_key_folded(&k, cmp_attr.case_exact))
+                    .collect();
                 if let Value::Array(items) = current {
                     items.retain(|e| {
-                        let k = key_of(e);
-                        !keys
-                            .iter()
-                            .any(|x| !x.is_null() && same_value(cmp_attr, &k, x))
+                        !keys.contains(&element_key_folded(&key_of(e), cmp_attr.case_exact))
                     });
                 }
             } else {
