@@ -10,6 +10,9 @@ use std::fmt::Write;
 
 use serde_json::Value;
 
+use crate::error::ScimError;
+use crate::schema::{AttrType, Attribute, Uniqueness};
+
 /// Where a string may contain line breaks and tabs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Text {
@@ -37,6 +40,36 @@ fn is_forbidden(c: char, text: Text) -> bool {
         // C0 controls, DEL and the C1 controls.
         '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}' => true,
         _ => false,
+    }
+}
+
+/// Identifiers and references are one line; everything else is free text. `path` is the
+/// attribute as shown (`externalId`, `members.value`).
+fn text_kind(attr: &Attribute, path: &str) -> Text {
+    let identifier = attr.uniqueness != Uniqueness::None
+        || matches!(attr.ty, AttrType::Reference | AttrType::Binary)
+        || ["externalId", "members.value", "manager.value"]
+            .iter()
+            .any(|p| p.eq_ignore_ascii_case(path));
+    if identifier {
+        Text::SingleLine
+    } else {
+        Text::Free
+    }
+}
+
+/// Refuse a string value of `attr` that carries a character it may not. Normalize and the
+/// PATCH engine both call this, so a PATCH is refused with its operation named.
+pub(crate) fn check_text(attr: &Attribute, path: &str, s: &str) -> Result<(), ScimError> {
+    let text = text_kind(attr, path);
+    match forbidden_char(s, text) {
+        Some((c, at)) => Err(ScimError::InvalidValue(refusal(
+            &format!("attribute '{path}'"),
+            c,
+            at,
+            text,
+        ))),
+        None => Ok(()),
     }
 }
 

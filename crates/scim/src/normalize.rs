@@ -9,11 +9,11 @@ use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::controls::{self, Text};
+use crate::controls;
 use crate::definitions::{ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA};
 use crate::error::ScimError;
 use crate::limits::{MAX_MEMBERS_PER_OPERATION, MAX_VALUES_PER_ATTRIBUTE, thousands};
-use crate::schema::{AttrType, Attribute, Mutability, ResourceType, Returned, Schema, Uniqueness};
+use crate::schema::{AttrType, Attribute, Mutability, ResourceType, Returned, Schema};
 
 /// Normalize a POST or PUT body (or a document after PATCH) into the stored document: an object
 /// with `schemas` (the core URN plus each extension present), core attributes at top level and
@@ -232,34 +232,6 @@ fn check_count(schema: &Schema, attr: &Attribute, count: usize) -> Result<(), Sc
     Ok(())
 }
 
-/// Identifiers and references are one line; everything else is free text.
-fn text_kind(attr: &Attribute, path: &str) -> Text {
-    let identifier = attr.uniqueness != Uniqueness::None
-        || matches!(attr.ty, AttrType::Reference | AttrType::Binary)
-        || ["externalId", "members.value", "manager.value"]
-            .iter()
-            .any(|p| p.eq_ignore_ascii_case(path));
-    if identifier {
-        Text::SingleLine
-    } else {
-        Text::Free
-    }
-}
-
-/// Refuse a string that carries a character it may not (see [`crate::controls`]).
-fn check_text(attr: &Attribute, path: &str, s: &str) -> Result<(), ScimError> {
-    let text = text_kind(attr, path);
-    match controls::forbidden_char(s, text) {
-        Some((c, at)) => Err(ScimError::InvalidValue(controls::refusal(
-            &format!("attribute '{path}'"),
-            c,
-            at,
-            text,
-        ))),
-        None => Ok(()),
-    }
-}
-
 /// Entra sends the manager as a bare id, an object with `value`, or a list of those; removal is
 /// `{"value": ""}` or `""`. Stored as `{"value": id}` (plus `$ref` if given) or absent.
 fn normalize_manager(
@@ -270,7 +242,7 @@ fn normalize_manager(
     match value {
         Value::String(s) if s.is_empty() => Ok(None),
         Value::String(s) => {
-            check_text(attr, "manager.value", s)?;
+            controls::check_text(attr, "manager.value", s)?;
             let mut m = Map::new();
             m.insert("value".into(), Value::String(s.clone()));
             Ok(Some(Value::Object(m)))
@@ -374,7 +346,7 @@ fn normalize_scalar(
     }
     let ok = match (attr.ty, value) {
         (AttrType::String | AttrType::Reference | AttrType::Binary, Value::String(s)) => {
-            check_text(attr, path, s)?;
+            controls::check_text(attr, path, s)?;
             Some(value.clone())
         }
         (AttrType::Boolean, Value::Bool(_)) => Some(value.clone()),

@@ -551,6 +551,19 @@ fn check_count(name: &str, count: usize, limit: usize) -> Result<(), ScimError> 
     )))
 }
 
+/// Refuse a multi-valued attribute that an operation made hold more values than a stored
+/// resource may (normalize would refuse the document; this names the operation).
+fn check_held(name: &str, count: usize) -> Result<(), ScimError> {
+    if count <= MAX_VALUES_PER_ATTRIBUTE {
+        return Ok(());
+    }
+    Err(ScimError::TooMany(format!(
+        "'{name}' would hold {} values; a multi-valued attribute may hold at most {}",
+        thousands(count),
+        thousands(MAX_VALUES_PER_ATTRIBUTE)
+    )))
+}
+
 /// How many values a PATCH value is for a multi-valued attribute (a single value counts as one).
 fn count_of(value: &Value) -> usize {
     value.as_array().map_or(1, Vec::len)
@@ -661,7 +674,10 @@ fn coerce(attr: &Attribute, shown: &str, v: &Value) -> Result<Value, ScimError> 
             Ok(Value::Object(out))
         }
         AttrType::String | AttrType::Reference | AttrType::Binary => match v {
-            Value::String(_) => Ok(v.clone()),
+            Value::String(s) => {
+                controls::check_text(attr, shown, s)?;
+                Ok(v.clone())
+            }
             Value::Number(n) => Ok(Value::String(n.to_string())),
             _ => wrong("a string"),
         },
@@ -875,6 +891,16 @@ fn eq_conditions(f: &Filter, out: &mut Map<String, Value>) {
 fn set(work: &mut Value, kind: OpKind, t: &Target<'_, '_>, value: &Value) -> Result<(), ScimError> {
     let attr = t.attr;
     let name = attr.name;
+    // An empty string is unassigned (RFC 7643 §2.5), as normalize reads it: setting one is
+    // removing the attribute, with the checks removal has (required, immutable).
+    if t.filter.is_none()
+        && t.sub.is_none()
+        && !attr.multi_valued
+        && attr.ty != AttrType::Complex
+        && value.as_str() == Some("")
+    {
+        return remove(work, t, None);
+    }
     let obj = container(work, t.ext, true).ok_or_else(internal)?;
 
     // attr[filter] and attr[filter].sub
@@ -931,6 +957,7 @@ fn set(work: &mut Value, kind: OpKind, t: &Target<'_, '_>, value: &Value) -> Res
                 primary_at = Some(items.len());
             }
             items.push(created);
+            check_held(name, items.len())?;
         } else {
             for &i in &matched {
                 match (t.sub, kind) {
@@ -967,6 +994,13 @@ fn set(work: &mut Value, kind: OpKind, t: &Target<'_, '_>, value: &Value) -> Res
         let v = coerce(sa, &t.shown, value)?;
         match obj.get_mut(name) {
             Some(Value::Array(items)) if attr.multi_valued && !items.is_empty() => {
+                if is_primary(&json!({ sa.name: &v })) && items.len() > 1 {
+                    return Err(ScimError::InvalidValue(format!(
+                        "'{}' set to true would make all {} elements of '{name}' primary; at most one may be: name it with a filter, e.g. \"{name}[value eq \\\"…\\\"].primary\"",
+                        t.shown,
+                        items.len()
+                    )));
+                }
                 for e in items.iter_mut() {
                     if let Some(o) = e.as_object_mut() {
                         o.insert(sa.name.to_string(), v.clone());
@@ -1016,6 +1050,7 @@ fn set(work: &mut Value, kind: OpKind, t: &Target<'_, '_>, value: &Value) -> Res
             Some(other) => vec![other],
         };
         append_new(&mut items, new);
+        check_held(name, items.len())?;
         if !items.is_empty() {
             obj.insert(name.to_string(), Value::Array(items));
         }

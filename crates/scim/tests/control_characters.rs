@@ -172,10 +172,15 @@ fn patch_refuses_control_characters_in_values_and_keeps_line_breaks() {
         Err(e) => panic!("{e}"),
     };
     assert_eq!(doc["addresses"][0]["formatted"], "a\nb");
-    // a line break where it cannot belong is caught when the patched document is checked
+    // a line break where it cannot belong, with the operation named
     let e = patched(json!([{"op": "replace", "path": "externalId", "value": "a\nb"}])).unwrap_err();
     assert!(
-        matches!(&e, ScimError::InvalidValue(d) if d.starts_with("attribute 'externalId' contains a line feed")),
+        matches!(&e, ScimError::InvalidValue(d) if d.starts_with("Operations[0] (replace): attribute 'externalId' contains a line feed")),
+        "{e:?}"
+    );
+    let e = patched(json!([{"op": "add", "value": {"userName": "a\tb"}}])).unwrap_err();
+    assert!(
+        matches!(&e, ScimError::InvalidValue(d) if d.starts_with("Operations[0] (add): attribute 'userName' contains a tab")),
         "{e:?}"
     );
 }
