@@ -11,11 +11,11 @@
 //! Multi-valued attributes kept outside the document (a group's `members`, stored as rows) are
 //! never written to the document: their changes come back as [`ExternalChange`]s, in order.
 
+use std::collections::{HashMap, HashSet};
+
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-
-use std::collections::{HashMap, HashSet};
 
 use crate::controls::{self, Text};
 use crate::element_key::{element_key, element_key_folded};
