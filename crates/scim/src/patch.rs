@@ -207,15 +207,16 @@ fn parse_op(op: &Value, rt: &ResourceType) -> Result<PatchOp, ScimError> {
             )));
         }
     };
+    // Tab and line breaks are whitespace to the path grammar, like spaces.
     if let Some((c, at)) = path_text
         .as_deref()
-        .and_then(|p| controls::forbidden_char(p, Text::SingleLine))
+        .and_then(|p| controls::forbidden_char(p, Text::Free))
     {
         return Err(ScimError::InvalidPath(controls::refusal(
             "\"path\"",
             c,
             at,
-            Text::SingleLine,
+            Text::Free,
         )));
     }
     if let Some(v) = &value {

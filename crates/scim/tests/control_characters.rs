@@ -123,7 +123,7 @@ fn patch_refuses_nul_in_paths_and_values_naming_the_operation() {
     assert_eq!(
         e,
         ScimError::InvalidPath(
-            "Operations[1]: \"path\" contains the NUL character (U+0000) at character 8; remove it (it must be a single line without control characters)".into()
+            "Operations[1]: \"path\" contains the NUL character (U+0000) at character 8; remove it (only tab, line feed and carriage return are allowed)".into()
         )
     );
     let e = patched(
@@ -153,6 +153,25 @@ fn patch_refuses_nul_in_paths_and_values_naming_the_operation() {
     let e = patched(json!([{"op": "replace", "value": {"nick\u{0}Name": "B"}}])).unwrap_err();
     assert!(
         matches!(&e, ScimError::InvalidValue(d) if d.starts_with("Operations[0]: \"value\": the attribute name \"nick\\0Name\" contains the NUL")),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn whitespace_in_a_patch_path_is_still_whitespace() {
+    let doc = match patched(
+        json!([{"op": "add", "path": "emails[type\teq\r\n\"work\"].value", "value": "w@x"}]),
+    ) {
+        Ok(d) => d,
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(doc["emails"], json!([{"type": "work", "value": "w@x"}]));
+    let e = patched(
+        json!([{"op": "add", "path": "emails[type eq \"work\u{7}\"].value", "value": "w@x"}]),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&e, ScimError::InvalidPath(d) if d.contains("control character U+0007")),
         "{e:?}"
     );
 }
