@@ -3,6 +3,9 @@
 //! storage. These bounds make the work per request predictable and name themselves in the
 //! `tooMany` error a client gets past them.
 
+/// The filter's own budgets, defined beside its parser and listed here with the others.
+pub use crate::filter::{MAX_COMPARISONS, MAX_DEPTH, MAX_FILTER_BYTES};
+
 /// Most values one PATCH operation may add, replace or remove in a multi-valued attribute
 /// stored in the document (`emails`, `phoneNumbers`, `roles`…), and most values such an
 /// attribute may hold in a stored resource. Real profiles carry a handful.
