@@ -945,7 +945,9 @@ fn set(work: &mut Value, kind: OpKind, t: &Target<'_, '_>, value: &Value) -> Res
                 (None, Value::Object(o)) => created.extend(o),
                 (None, _) => {}
             }
-            let created = Value::Object(created);
+            // The filter's literals become values: they get the checks any value gets (a
+            // literal may spell a control character as a JSON escape, "\b").
+            let created = coerce(attr, name, &Value::Object(created))?;
             if !matches_element(filter, &created, attr) {
                 if !items.is_empty() {
                     obj.insert(name.to_string(), Value::Array(items));

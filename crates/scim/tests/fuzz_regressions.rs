@@ -99,3 +99,34 @@ mod patch_then_normalize {
         );
     }
 }
+
+mod value_path_creation {
+    //! Found by the patch target: a value path that matches nothing creates the element from
+    //! the filter's literals, and a literal may spell a control character as a JSON escape
+    //! (`"\b"`) that the path text itself does not show.
+
+    use scim::ScimError;
+    use scim::definitions::user_resource_type;
+    use scim::patch::{PATCH_OP_URN, PatchRequest, apply};
+    use scim::schema::Mutability;
+    use serde_json::json;
+
+    #[test]
+    fn an_escaped_control_character_in_a_created_element_is_refused() {
+        let rt = user_resource_type(Mutability::Immutable, vec![]);
+        let body = json!({"schemas": [PATCH_OP_URN], "Operations": [
+            {"op": "Add", "path": "phoneNumbers[type eq \"\\bile\"].value", "value": "+1 555 0101"}
+        ]});
+        let req = match PatchRequest::parse(&body, &rt) {
+            Ok(r) => r,
+            Err(e) => panic!("{e}"),
+        };
+        let mut doc = json!({"id": "u-1", "userName": "a"});
+        let e = apply(&mut doc, &req, &rt, &[]).unwrap_err();
+        assert!(
+            matches!(&e, ScimError::InvalidValue(d) if d.starts_with("Operations[0] (add): attribute 'phoneNumbers.type' contains the control character U+0008")),
+            "{e:?}"
+        );
+        assert_eq!(doc, json!({"id": "u-1", "userName": "a"}));
+    }
+}
