@@ -701,3 +701,228 @@ async fn read_only_and_unknown_attributes_are_ignored_not_stored() {
         .await
         .expect_error(404, None);
 }
+
+/// Issue 10, item 3: NUL cannot be stored by PostgreSQL (a 500 there, while SQLite stored it),
+/// and no control character belongs in a directory entry; every write refuses them with the
+/// attribute (and for PATCH the operation) named, on both backends, and changes nothing.
+#[tokio::test]
+async fn nul_and_control_characters_are_refused_on_every_write() {
+    let app = spawn_app().await;
+    let user = app.scim.create_user("ctl@example.com").await;
+    let uid = id_of(&user);
+    let gid = id_of(&app.scim.create_group("Ctl", &[&uid]).await);
+    let before = snapshot(&app.scim).await;
+    let upath = format!("/Users/{uid}");
+    let gpath = format!("/Groups/{gid}");
+
+    let detail = |r: Reply| r.body["detail"].as_str().unwrap_or_default().to_string();
+    let mut nul_user = okta_user("nul@example.com");
+    nul_user["userName"] = json!("nul\u{0}@example.com");
+    let d = detail(
+        app.scim
+            .post("/Users", &nul_user)
+            .await
+            .expect_error(400, Some("invalidValue")),
+    );
+    assert!(
+        d.contains("'userName' contains the NUL character (U+0000)"),
+        "{d}"
+    );
+
+    let mut bell = okta_user("bell@example.com");
+    bell["displayName"] = json!("Bell\u{7}");
+    let d = detail(
+        app.scim
+            .post("/Users", &bell)
+            .await
+            .expect_error(400, Some("invalidValue")),
+    );
+    assert!(
+        d.contains("'displayName' contains the control character U+0007"),
+        "{d}"
+    );
+
+    let mut put = user.clone();
+    put["emails"] = json!([{ "value": "a\u{0}@example.com", "type": "work" }]);
+    let d = detail(
+        app.scim
+            .put(&upath, &put)
+            .await
+            .expect_error(400, Some("invalidValue")),
+    );
+    assert!(d.contains("'emails[0].value' contains the NUL"), "{d}");
+    let mut put = user.clone();
+    put["externalId"] = json!("00u\n1");
+    let d = detail(
+        app.scim
+            .put(&upath, &put)
+            .await
+            .expect_error(400, Some("invalidValue")),
+    );
+    assert!(d.contains("'externalId' contains a line feed"), "{d}");
+
+    let d = detail(
+        app.scim
+            .patch_ops(
+                &upath,
+                json!([
+                    { "op": "replace", "path": "title", "value": "ok" },
+                    { "op": "replace", "path": "nickName", "value": "Ni\u{0}ck" }
+                ]),
+            )
+            .await
+            .expect_error(400, Some("invalidValue")),
+    );
+    assert!(
+        d.starts_with("Operations[1]: \"value\": 'nickName' contains the NUL"),
+        "{d}"
+    );
+    let d = detail(
+        app.scim
+            .patch_ops(
+                &upath,
+                json!([{ "op": "replace", "path": "nick\u{0}Name", "value": "x" }]),
+            )
+            .await
+            .expect_error(400, Some("invalidPath")),
+    );
+    assert!(
+        d.starts_with("Operations[0]: \"path\" contains the NUL"),
+        "{d}"
+    );
+    let d = detail(
+        app.scim
+            .patch_ops(
+                &upath,
+                json!([{ "op": "replace", "value": { "title": "\u{1b}[31mred" } }]),
+            )
+            .await
+            .expect_error(400, Some("invalidValue")),
+    );
+    assert!(
+        d.starts_with("Operations[0]: \"value\": 'title' contains the control character U+001B"),
+        "{d}"
+    );
+
+    let d = detail(
+        app.scim
+            .post(
+                "/Groups",
+                &json!({ "schemas": [GROUP_SCHEMA], "displayName": "G\u{0}" }),
+            )
+            .await
+            .expect_error(400, Some("invalidValue")),
+    );
+    assert!(d.contains("'displayName' contains the NUL"), "{d}");
+    let d = detail(
+        app.scim
+            .put(&gpath, &json!({ "schemas": [GROUP_SCHEMA], "displayName": "Ctl", "members": [{ "value": "x\u{0}" }] }))
+            .await
+            .expect_error(400, Some("invalidValue")),
+    );
+    assert!(d.contains("'members[0].value' contains the NUL"), "{d}");
+    let d = detail(
+        app.scim
+            .patch_ops(&gpath, json!([{ "op": "add", "path": "members", "value": [{ "value": uid }, { "value": "u\u{0}" }] }]))
+            .await
+            .expect_error(400, Some("invalidValue")),
+    );
+    assert!(
+        d.starts_with("Operations[0]: \"value\": 'members[1].value' contains the NUL"),
+        "{d}"
+    );
+
+    assert_eq!(snapshot(&app.scim).await, before);
+
+    // Free text keeps its line breaks and tabs.
+    let mut lines = okta_user("lines@example.com");
+    lines["addresses"] = json!([{ "type": "work", "formatted": "1 Main St\r\nSpringfield\tUSA" }]);
+    let created = app.scim.post("/Users", &lines).await.expect(201).body;
+    let got = app
+        .scim
+        .get(&format!("/Users/{}", id_of(&created)))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(
+        got["addresses"][0]["formatted"],
+        "1 Main St\r\nSpringfield\tUSA"
+    );
+}
+
+#[tokio::test]
+async fn filters_with_nul_are_invalid_filter() {
+    let app = spawn_app().await;
+    app.scim.create_user("fnul@example.com").await;
+    for (resource, filter) in [
+        ("Users", "userName%20eq%20%22fnul%00%40example.com%22"),
+        ("Users", "userName%20eq%20%22fnul%5Cu0000%22"),
+        ("Users", "emails[value%20eq%20%22x%00%22]"),
+        ("Groups", "displayName%20eq%20%22G%00%22"),
+    ] {
+        let r = app
+            .scim
+            .get(&format!("/{resource}?filter={filter}"))
+            .await
+            .expect_error(400, Some("invalidFilter"));
+        assert!(
+            r.text.contains("NUL character (U+0000"),
+            "{filter}: {}",
+            r.text
+        );
+    }
+    for resource in ["Users", "Groups"] {
+        let r = app
+            .scim
+            .post(
+                &format!("/{resource}/.search"),
+                &json!({ "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+                         "filter": "externalId eq \"a\u{0}\"" }),
+            )
+            .await
+            .expect_error(400, Some("invalidFilter"));
+        assert!(r.text.contains("NUL character (U+0000"), "{}", r.text);
+    }
+}
+
+/// Issue 10, item 1: the values one operation may carry are bounded, and the error names the
+/// operation, the attribute and the bound.
+#[tokio::test]
+async fn too_many_values_in_one_request_are_refused_naming_the_bound() {
+    let app = spawn_app().await;
+    let user = app.scim.create_user("many@example.com").await;
+    let upath = format!("/Users/{}", id_of(&user));
+    let before = snapshot(&app.scim).await;
+    let emails: Vec<Value> = (0..1_001)
+        .map(|i| json!({ "value": format!("m{i}@example.com"), "type": "other" }))
+        .collect();
+    let r = app
+        .scim
+        .patch_ops(
+            &upath,
+            json!([{ "op": "add", "path": "emails", "value": emails }]),
+        )
+        .await
+        .expect_error(400, Some("tooMany"));
+    assert_eq!(
+        r.body["detail"],
+        "Operations[0] (add): 1,001 values for 'emails'; at most 1,000 values per operation: split them into several operations or requests"
+    );
+    let mut body = okta_user("many2@example.com");
+    body["phoneNumbers"] = json!(
+        (0..1_001)
+            .map(|i| json!({ "value": i.to_string() }))
+            .collect::<Vec<_>>()
+    );
+    let r = app
+        .scim
+        .post("/Users", &body)
+        .await
+        .expect_error(400, Some("tooMany"));
+    assert!(
+        r.text.contains("'phoneNumbers' has 1,001 values"),
+        "{}",
+        r.text
+    );
+    assert_eq!(snapshot(&app.scim).await, before);
+}

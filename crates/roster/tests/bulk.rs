@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::support::{GROUP_SCHEMA, USER_SCHEMA, spawn_app_with};
+use crate::support::{GROUP_SCHEMA, USER_SCHEMA, spawn_app, spawn_app_with};
 
 const BULK: &str = "urn:ietf:params:scim:api:messages:2.0:BulkRequest";
 
@@ -133,4 +133,37 @@ async fn limits_are_advertised_and_enforced() {
         .post("/Bulk", &too_many)
         .await
         .expect_error(413, None);
+}
+
+/// Issue 10, item 7: two operations with one bulkId make `bulkId:X` ambiguous; the request is
+/// refused before anything runs.
+#[tokio::test]
+async fn duplicate_bulk_ids_are_refused_before_anything_runs() {
+    let app = spawn_app().await;
+    let post = |id: &str, user: &str| json!({ "method": "POST", "path": "/Users", "bulkId": id, "data": { "schemas": [USER_SCHEMA], "userName": user } });
+    let r = app
+        .scim
+        .post(
+            "/Bulk",
+            &json!({ "schemas": [BULK], "Operations": [
+                post("u1", "first@example.com"),
+                post("u2", "second@example.com"),
+                post("u1", "third@example.com"),
+                { "method": "POST", "path": "/Groups", "bulkId": "g1", "data": { "displayName": "G", "members": [{ "value": "bulkId:u1" }] } }
+            ] }),
+        )
+        .await
+        .expect_error(400, Some("invalidValue"));
+    assert_eq!(
+        r.body["detail"],
+        "bulkId \"u1\" is used by Operations[0], Operations[2]; each operation needs a bulkId of its own, so that \"bulkId:u1\" names one resource"
+    );
+    assert_eq!(
+        app.scim.get("/Users").await.expect(200).body["totalResults"],
+        0
+    );
+    assert_eq!(
+        app.scim.get("/Groups").await.expect(200).body["totalResults"],
+        0
+    );
 }

@@ -1,7 +1,7 @@
 //! Bulk requests (RFC 7644 §3.7): parsing, `bulkId` references, and the response document.
 //! Executing the operations is the directory's business.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use serde_json::{Map, Value, json};
 
@@ -92,11 +92,38 @@ impl BulkRequest {
             .enumerate()
             .map(|(i, op)| parse_operation(op).map_err(|e| prefix(i, e)))
             .collect::<Result<Vec<_>, _>>()?;
+        refuse_duplicate_bulk_ids(&operations)?;
         Ok(BulkRequest {
             fail_on_errors,
             operations,
         })
     }
+}
+
+/// A `bulkId` names one resource for the references of later operations (RFC 7644 §3.7.2): two
+/// operations with the same one make `bulkId:X` ambiguous, so the request is refused before
+/// anything runs.
+fn refuse_duplicate_bulk_ids(operations: &[BulkOperation]) -> Result<(), ScimError> {
+    let mut seen: HashSet<&str> = HashSet::with_capacity(operations.len());
+    for op in operations {
+        let Some(id) = op.bulk_id.as_deref().filter(|id| !id.is_empty()) else {
+            continue;
+        };
+        if seen.insert(id) {
+            continue;
+        }
+        let uses: Vec<String> = operations
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| o.bulk_id.as_deref() == Some(id))
+            .map(|(j, _)| format!("Operations[{j}]"))
+            .collect();
+        return Err(ScimError::InvalidValue(format!(
+            "bulkId {id:?} is used by {}; each operation needs a bulkId of its own, so that \"bulkId:{id}\" names one resource",
+            uses.join(", ")
+        )));
+    }
+    Ok(())
 }
 
 fn prefix(i: usize, e: ScimError) -> ScimError {
@@ -313,5 +340,29 @@ mod tests {
         assert!(BulkRequest::parse(&bad_method, 10).is_err());
         let bad_fail = json!({ "failOnErrors": 0, "Operations": [] });
         assert!(BulkRequest::parse(&bad_fail, 10).is_err());
+    }
+
+    #[test]
+    fn duplicate_bulk_ids_are_refused_naming_the_id_and_the_operations() {
+        let post = |id: &str| json!({ "method": "POST", "path": "/Users", "bulkId": id, "data": { "userName": id } });
+        let e = BulkRequest::parse(
+            &req(json!([post("u1"), post("u2"), { "method": "PATCH", "path": "/Users/x", "bulkId": "u1", "data": {} }, post("u2"), post("u1")])),
+            10,
+        )
+        .unwrap_err();
+        assert_eq!(
+            e,
+            ScimError::InvalidValue(
+                "bulkId \"u1\" is used by Operations[0], Operations[2], Operations[4]; each operation needs a bulkId of its own, so that \"bulkId:u1\" names one resource".into()
+            )
+        );
+        // the same id in another case is another id, and operations without one never clash
+        let ok = BulkRequest::parse(
+            &req(
+                json!([post("u1"), post("U1"), { "method": "DELETE", "path": "/Users/a" }, { "method": "DELETE", "path": "/Users/b", "bulkId": "" }, { "method": "DELETE", "path": "/Users/c", "bulkId": "" }]),
+            ),
+            10,
+        );
+        assert!(ok.is_ok(), "{ok:?}");
     }
 }

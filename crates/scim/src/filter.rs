@@ -239,6 +239,11 @@ struct Token {
 }
 
 fn lex(input: &str) -> Result<Vec<Token>, ScimError> {
+    // No attribute name, operator or stored value can hold NUL (PostgreSQL cannot even
+    // compare with it), so a filter that carries one, raw or as \u0000, is a mistake.
+    if let Some(at) = input.find('\0') {
+        return Err(nul_in_filter(column(input, at)));
+    }
     let bytes = input.as_bytes();
     let mut toks = Vec::new();
     let mut i = 0;
@@ -283,6 +288,9 @@ fn lex(input: &str) -> Result<Vec<Token>, ScimError> {
                         column(input, start)
                     ))
                 })?;
+                if s.contains('\0') {
+                    return Err(nul_in_filter(column(input, start)));
+                }
                 toks.push(Token {
                     tok: Tok::Str(s),
                     pos: start,
@@ -307,6 +315,12 @@ fn lex(input: &str) -> Result<Vec<Token>, ScimError> {
         }
     }
     Ok(toks)
+}
+
+fn nul_in_filter(position: usize) -> ScimError {
+    ScimError::InvalidFilter(format!(
+        "invalid filter at position {position}: the filter contains the NUL character (U+0000, or \\u0000 in a string), which no attribute or value can hold; remove it"
+    ))
 }
 
 /// 1-based character position of byte offset `pos`.

@@ -3,12 +3,15 @@
 //! projection, list/search requests and protocol errors.
 
 pub mod bulk;
+mod controls;
 pub mod definitions;
 pub mod discovery;
+mod element_key;
 pub mod error;
 pub mod eval;
 pub mod filter;
 pub mod fold;
+pub mod limits;
 pub mod list;
 pub mod normalize;
 pub mod patch;

@@ -9,8 +9,10 @@ use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use crate::controls;
 use crate::definitions::{ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA};
 use crate::error::ScimError;
+use crate::limits::{MAX_MEMBERS_PER_OPERATION, MAX_VALUES_PER_ATTRIBUTE, thousands};
 use crate::schema::{AttrType, Attribute, Mutability, ResourceType, Returned, Schema};
 
 /// Normalize a POST or PUT body (or a document after PATCH) into the stored document: an object
@@ -24,6 +26,9 @@ pub fn normalize(input: &Value, rt: &ResourceType) -> Result<Value, ScimError> {
             kind(input)
         )));
     };
+    if let Some(refusal) = controls::nul_refusal(input, "") {
+        return Err(ScimError::InvalidValue(refusal));
+    }
 
     let schemas: Vec<&Schema> = std::iter::once(&rt.core)
         .chain(rt.extensions.iter())
@@ -181,6 +186,7 @@ fn normalize_attribute(
         Value::Array(items) => items.iter().collect(),
         single => vec![single],
     };
+    check_count(schema, attr, elements.len())?;
     let mut out = Vec::with_capacity(elements.len());
     for element in elements {
         if let Some(v) = normalize_single(schema, attr, element, attr.name, true)? {
@@ -204,6 +210,28 @@ fn normalize_attribute(
     Ok(Some(Value::Array(out)))
 }
 
+/// Refuse more values than a multi-valued attribute may hold (see [`crate::limits`]).
+fn check_count(schema: &Schema, attr: &Attribute, count: usize) -> Result<(), ScimError> {
+    if is_group_members(schema, attr) {
+        if count > MAX_MEMBERS_PER_OPERATION {
+            return Err(ScimError::TooMany(format!(
+                "'{}' has {} values; a group can be created or replaced with at most {} members per request: send the rest with PATCH \"add\"",
+                attr.name,
+                thousands(count),
+                thousands(MAX_MEMBERS_PER_OPERATION)
+            )));
+        }
+    } else if count > MAX_VALUES_PER_ATTRIBUTE {
+        return Err(ScimError::TooMany(format!(
+            "'{}' has {} values; a multi-valued attribute may hold at most {} values",
+            attr.name,
+            thousands(count),
+            thousands(MAX_VALUES_PER_ATTRIBUTE)
+        )));
+    }
+    Ok(())
+}
+
 /// Entra sends the manager as a bare id, an object with `value`, or a list of those; removal is
 /// `{"value": ""}` or `""`. Stored as `{"value": id}` (plus `$ref` if given) or absent.
 fn normalize_manager(
@@ -214,6 +242,7 @@ fn normalize_manager(
     match value {
         Value::String(s) if s.is_empty() => Ok(None),
         Value::String(s) => {
+            controls::check_text(attr, "manager.value", s)?;
             let mut m = Map::new();
             m.insert("value".into(), Value::String(s.clone()));
             Ok(Some(Value::Object(m)))
@@ -273,6 +302,7 @@ fn normalize_single(
                 Value::Array(items) => items.iter().collect(),
                 single => vec![single],
             };
+            check_count(schema, sub, items.len())?;
             let mut vals = Vec::new();
             for item in items {
                 if let Some(n) = normalize_scalar(sub, item, &sub_path)? {
@@ -315,7 +345,8 @@ fn normalize_scalar(
         return Ok(None);
     }
     let ok = match (attr.ty, value) {
-        (AttrType::String | AttrType::Reference | AttrType::Binary, Value::String(_)) => {
+        (AttrType::String | AttrType::Reference | AttrType::Binary, Value::String(s)) => {
+            controls::check_text(attr, path, s)?;
             Some(value.clone())
         }
         (AttrType::Boolean, Value::Bool(_)) => Some(value.clone()),

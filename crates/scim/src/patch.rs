@@ -11,13 +11,18 @@
 //! Multi-valued attributes kept outside the document (a group's `members`, stored as rows) are
 //! never written to the document: their changes come back as [`ExternalChange`]s, in order.
 
+use std::collections::{HashMap, HashSet};
+
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use crate::controls::{self, Text};
+use crate::element_key::{element_key, element_key_folded};
 use crate::error::ScimError;
 use crate::eval::matches_element;
 use crate::filter::{self, AttrPath, CompareOp, Filter};
+use crate::limits::{MAX_MEMBERS_PER_OPERATION, MAX_VALUES_PER_ATTRIBUTE, thousands};
 use crate::schema::{AttrType, Attribute, Mutability, ResourceType};
 
 /// The `schemas` value of a PATCH request body.
@@ -202,6 +207,24 @@ fn parse_op(op: &Value, rt: &ResourceType) -> Result<PatchOp, ScimError> {
             )));
         }
     };
+    // Tab and line breaks are whitespace to the path grammar, like spaces.
+    if let Some((c, at)) = path_text
+        .as_deref()
+        .and_then(|p| controls::forbidden_char(p, Text::Free))
+    {
+        return Err(ScimError::InvalidPath(controls::refusal(
+            "\"path\"",
+            c,
+            at,
+            Text::Free,
+        )));
+    }
+    if let Some(v) = &value {
+        let root = path_text.as_deref().unwrap_or("");
+        if let Some(refusal) = controls::value_refusal(v, root) {
+            return Err(ScimError::InvalidValue(format!("\"value\": {refusal}")));
+        }
+    }
     let mut path = None;
     if let Some(text) = path_text {
         match filter::split_urn(rt, &text) {
@@ -517,6 +540,36 @@ impl<'a> Engine<'a> {
     }
 }
 
+/// Refuse an operation that carries more values than [`crate::limits`] allows.
+fn check_count(name: &str, count: usize, limit: usize) -> Result<(), ScimError> {
+    if count <= limit {
+        return Ok(());
+    }
+    Err(ScimError::TooMany(format!(
+        "{} values for '{name}'; at most {} values per operation: split them into several operations or requests",
+        thousands(count),
+        thousands(limit)
+    )))
+}
+
+/// Refuse a multi-valued attribute that an operation made hold more values than a stored
+/// resource may (normalize would refuse the document; this names the operation).
+fn check_held(name: &str, count: usize) -> Result<(), ScimError> {
+    if count <= MAX_VALUES_PER_ATTRIBUTE {
+        return Ok(());
+    }
+    Err(ScimError::TooMany(format!(
+        "'{name}' would hold {} values; a multi-valued attribute may hold at most {}",
+        thousands(count),
+        thousands(MAX_VALUES_PER_ATTRIBUTE)
+    )))
+}
+
+/// How many values a PATCH value is for a multi-valued attribute (a single value counts as one).
+fn count_of(value: &Value) -> usize {
+    value.as_array().map_or(1, Vec::len)
+}
+
 /// Elements of an external attribute: each an object with a string `value`; everything else
 /// (`display`, `$ref`, `type`…) is dropped. Duplicates are dropped.
 fn member_values(name: &str, value: Option<&Value>) -> Result<Vec<Value>, ScimError> {
@@ -525,6 +578,8 @@ fn member_values(name: &str, value: Option<&Value>) -> Result<Vec<Value>, ScimEr
         Some(Value::Array(a)) => a.iter().collect(),
         Some(v) => vec![v],
     };
+    check_count(name, items.len(), MAX_MEMBERS_PER_OPERATION)?;
+    let mut seen: HashSet<&str> = HashSet::with_capacity(items.len());
     let mut out: Vec<Value> = Vec::with_capacity(items.len());
     for item in items {
         let id = item
@@ -536,9 +591,8 @@ fn member_values(name: &str, value: Option<&Value>) -> Result<Vec<Value>, ScimEr
                 "each element of {name} must be an object with a string \"value\" (the member's id), e.g. {{\"value\": \"2819c223\"}}; got {item}"
             )));
         };
-        let v = json!({ "value": id });
-        if !out.contains(&v) {
-            out.push(v);
+        if seen.insert(id) {
+            out.push(json!({ "value": id }));
         }
     }
     Ok(out)
@@ -621,7 +675,10 @@ fn coerce(attr: &Attribute, shown: &str, v: &Value) -> Result<Value, ScimError> 
             Ok(Value::Object(out))
         }
         AttrType::String | AttrType::Reference | AttrType::Binary => match v {
-            Value::String(_) => Ok(v.clone()),
+            Value::String(s) => {
+                controls::check_text(attr, shown, s)?;
+                Ok(v.clone())
+            }
             Value::Number(n) => Ok(Value::String(n.to_string())),
             _ => wrong("a string"),
         },
@@ -700,6 +757,45 @@ fn clear_primary(items: &mut [Value], keep: usize) {
             && let Some(o) = e.as_object_mut()
         {
             o.insert("primary".into(), Value::Bool(false));
+        }
+    }
+}
+
+/// Append each element of `new` that is not already in `items` (as it stands when that element
+/// comes); a primary element makes every other one non-primary. Linear: elements are looked up
+/// by key, and each element loses its primary flag at most once.
+fn append_new(items: &mut Vec<Value>, new: Vec<Value>) {
+    // How many elements of `items` have each key (elements may repeat in a stored document).
+    let mut present: HashMap<String, usize> = HashMap::with_capacity(items.len() + new.len());
+    for e in items.iter() {
+        *present.entry(element_key(e)).or_default() += 1;
+    }
+    let mut primaries: Vec<usize> = (0..items.len())
+        .filter(|&i| is_primary(&items[i]))
+        .collect();
+    for e in new {
+        let key = element_key(&e);
+        if present.contains_key(&key) {
+            continue;
+        }
+        let primary = is_primary(&e);
+        present.insert(key, 1);
+        items.push(e);
+        if primary {
+            for i in primaries.drain(..) {
+                let old = element_key(&items[i]);
+                if let Some(n) = present.get_mut(&old) {
+                    *n -= 1;
+                    if *n == 0 {
+                        present.remove(&old);
+                    }
+                }
+                if let Some(o) = items[i].as_object_mut() {
+                    o.insert("primary".into(), Value::Bool(false));
+                }
+                *present.entry(element_key(&items[i])).or_default() += 1;
+            }
+            primaries.push(items.len() - 1);
         }
     }
 }
@@ -794,6 +890,16 @@ fn eq_conditions(f: &Filter, out: &mut Map<String, Value>) {
 fn set(work: &mut Value, kind: OpKind, t: &Target<'_, '_>, value: &Value) -> Result<(), ScimError> {
     let attr = t.attr;
     let name = attr.name;
+    // An empty string is unassigned (RFC 7643 §2.5), as normalize reads it: setting one is
+    // removing the attribute, with the checks removal has (required, immutable).
+    if t.filter.is_none()
+        && t.sub.is_none()
+        && !attr.multi_valued
+        && attr.ty != AttrType::Complex
+        && value.as_str() == Some("")
+    {
+        return remove(work, t, None);
+    }
     let obj = container(work, t.ext, true).ok_or_else(internal)?;
 
     // attr[filter] and attr[filter].sub
@@ -837,7 +943,9 @@ fn set(work: &mut Value, kind: OpKind, t: &Target<'_, '_>, value: &Value) -> Res
                 (None, Value::Object(o)) => created.extend(o),
                 (None, _) => {}
             }
-            let created = Value::Object(created);
+            // The filter's literals become values: they get the checks any value gets (a
+            // literal may spell a control character as a JSON escape, "\b").
+            let created = coerce(attr, name, &Value::Object(created))?;
             if !matches_element(filter, &created, attr) {
                 if !items.is_empty() {
                     obj.insert(name.to_string(), Value::Array(items));
@@ -850,6 +958,7 @@ fn set(work: &mut Value, kind: OpKind, t: &Target<'_, '_>, value: &Value) -> Res
                 primary_at = Some(items.len());
             }
             items.push(created);
+            check_held(name, items.len())?;
         } else {
             for &i in &matched {
                 match (t.sub, kind) {
@@ -886,6 +995,13 @@ fn set(work: &mut Value, kind: OpKind, t: &Target<'_, '_>, value: &Value) -> Res
         let v = coerce(sa, &t.shown, value)?;
         match obj.get_mut(name) {
             Some(Value::Array(items)) if attr.multi_valued && !items.is_empty() => {
+                if is_primary(&json!({ sa.name: &v })) && items.len() > 1 {
+                    return Err(ScimError::InvalidValue(format!(
+                        "'{}' set to true would make all {} elements of '{name}' primary; at most one may be: name it with a filter, e.g. \"{name}[value eq \\\"…\\\"].primary\"",
+                        t.shown,
+                        items.len()
+                    )));
+                }
                 for e in items.iter_mut() {
                     if let Some(o) = e.as_object_mut() {
                         o.insert(sa.name.to_string(), v.clone());
@@ -914,6 +1030,7 @@ fn set(work: &mut Value, kind: OpKind, t: &Target<'_, '_>, value: &Value) -> Res
 
     // the whole attribute
     if attr.multi_valued {
+        check_count(name, count_of(value), MAX_VALUES_PER_ATTRIBUTE)?;
         let new = coerce_elements(attr, name, value)?;
         if kind == OpKind::Replace {
             if new.iter().filter(|e| is_primary(e)).count() > 1 {
@@ -933,17 +1050,8 @@ fn set(work: &mut Value, kind: OpKind, t: &Target<'_, '_>, value: &Value) -> Res
             Some(Value::Null) | None => vec![],
             Some(other) => vec![other],
         };
-        for e in new {
-            if items.contains(&e) {
-                continue;
-            }
-            let primary = is_primary(&e);
-            items.push(e);
-            if primary {
-                let last = items.len() - 1;
-                clear_primary(&mut items, last);
-            }
-        }
+        append_new(&mut items, new);
+        check_held(name, items.len())?;
         if !items.is_empty() {
             obj.insert(name.to_string(), Value::Array(items));
         }
@@ -1022,14 +1130,18 @@ fn remove(work: &mut Value, t: &Target<'_, '_>, value: Option<&Value>) -> Result
                         _ => v.clone(),
                     }
                 };
-                let keys: Vec<Value> = targets.into_iter().map(key_of).collect();
+                check_count(name, targets.len(), MAX_VALUES_PER_ATTRIBUTE)?;
                 let cmp_attr = value_sub.unwrap_or(attr);
+                // `same_value` as a key: case folded for a string that is not caseExact.
+                let keys: HashSet<String> = targets
+                    .into_iter()
+                    .map(key_of)
+                    .filter(|k| !k.is_null())
+                    .map(|k| element_key_folded(&k, cmp_attr.case_exact))
+                    .collect();
                 if let Value::Array(items) = current {
                     items.retain(|e| {
-                        let k = key_of(e);
-                        !keys
-                            .iter()
-                            .any(|x| !x.is_null() && same_value(cmp_attr, &k, x))
+                        !keys.contains(&element_key_folded(&key_of(e), cmp_attr.case_exact))
                     });
                 }
             } else {

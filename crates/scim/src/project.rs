@@ -1,6 +1,8 @@
 //! `attributes` and `excludedAttributes` (RFC 7644 §3.4.2.5, §3.9): shaping a stored document
 //! into what the client asked to see, under each attribute's `returned` rule (RFC 7643 §7).
 
+use std::collections::{HashMap, HashSet};
+
 use serde_json::{Map, Value};
 
 use crate::schema::{AttrType, Attribute, ResourceType, Returned};
@@ -16,12 +18,15 @@ pub fn parse_attribute_list(s: &str) -> Vec<String> {
 
 /// The names of an `attributes` or `excludedAttributes` list, resolved against the resource
 /// type into canonical schema ids, attribute and sub-attribute names. Unknown names are dropped.
+/// Sets, so that a long list costs once per request, not once per attribute of every resource.
 #[derive(Default)]
 struct Selection {
     /// Schemas named by their URN alone (the whole extension object).
-    schemas: Vec<&'static str>,
-    /// `(schema id, attribute, sub-attribute)`.
-    attrs: Vec<(&'static str, &'static str, Option<&'static str>)>,
+    schemas: HashSet<&'static str>,
+    /// `(schema id, attribute)` named as a whole.
+    whole: HashSet<(&'static str, &'static str)>,
+    /// `(schema id, attribute)` → the sub-attributes named.
+    subs: HashMap<(&'static str, &'static str), Vec<&'static str>>,
 }
 
 impl Selection {
@@ -31,7 +36,7 @@ impl Selection {
             let name = name.trim();
             let (urn, rest) = rt.split_urn(name);
             if let (Some(urn), "") = (urn, rest) {
-                sel.schemas.push(urn);
+                sel.schemas.insert(urn);
                 continue;
             }
             let (attr, sub) = match rest.split_once('.') {
@@ -39,32 +44,34 @@ impl Selection {
                 None => (rest, None),
             };
             if let Some(r) = rt.resolve(urn, attr, sub) {
-                sel.attrs.push((
-                    r.schema.id,
-                    r.attribute.name,
-                    r.sub_attribute.map(|s| s.name),
-                ));
+                let at = (r.schema.id, r.attribute.name);
+                match r.sub_attribute {
+                    None => {
+                        sel.whole.insert(at);
+                    }
+                    Some(s) => {
+                        let subs = sel.subs.entry(at).or_default();
+                        if !subs.contains(&s.name) {
+                            subs.push(s.name);
+                        }
+                    }
+                }
             }
         }
         sel
     }
 
     fn names_schema(&self, schema: &str) -> bool {
-        self.schemas.contains(&schema)
+        self.schemas.contains(schema)
     }
 
-    fn names_whole(&self, schema: &str, attr: &str) -> bool {
-        self.attrs
-            .iter()
-            .any(|(s, a, sub)| *s == schema && *a == attr && sub.is_none())
+    fn names_whole(&self, schema: &'static str, attr: &'static str) -> bool {
+        self.whole.contains(&(schema, attr))
     }
 
-    fn subs(&self, schema: &str, attr: &str) -> Vec<&'static str> {
-        self.attrs
-            .iter()
-            .filter(|(s, a, _)| *s == schema && *a == attr)
-            .filter_map(|(_, _, sub)| *sub)
-            .collect()
+    /// The sub-attributes named of `attr` (at most the few it has: duplicates are dropped).
+    fn subs(&self, schema: &'static str, attr: &'static str) -> &[&'static str] {
+        self.subs.get(&(schema, attr)).map_or(&[], Vec::as_slice)
     }
 }
 
