@@ -96,6 +96,99 @@ fn user_state(u: &ManagedUser) -> [rusqlite::types::Value; USER_STATE_LEN] {
     ]
 }
 
+/// Rows a statement loop may touch on the request's own thread: beyond this (a group's
+/// 100,000 new members, their audit events) it runs on the blocking pool, so a big write never
+/// holds up the requests that share an async worker thread.
+const ON_THREAD_ROWS: usize = 1_000;
+
+/// Which of `ids` are live users of the enterprise.
+fn existing_users(
+    conn: &rusqlite::Connection,
+    enterprise_id: i64,
+    ids: &[String],
+) -> Result<Vec<String>, StoreError> {
+    let mut found = Vec::new();
+    for chunk in ids.chunks(500) {
+        let mut stmt = conn
+            .prepare_cached(&format!(
+                // `+enterprise_id` keeps SQLite from reading every user of the enterprise
+                // through (enterprise_id, …) indexes instead of looking up each id.
+                "SELECT id FROM users WHERE +enterprise_id = ? AND id IN ({})",
+                placeholders(chunk.len())
+            ))
+            .map_err(backend)?;
+        let args = std::iter::once(&enterprise_id as &dyn rusqlite::ToSql)
+            .chain(chunk.iter().map(|id| id as &dyn rusqlite::ToSql));
+        let rows = stmt
+            .query_map(rusqlite::params_from_iter(args), |r| r.get::<_, String>(0))
+            .map_err(backend)?;
+        for r in rows {
+            found.push(r.map_err(backend)?);
+        }
+    }
+    Ok(found)
+}
+
+/// Run `sql` (taking a group id and a user id) for each user; the users it changed a row for.
+fn each_member(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    group_id: &str,
+    user_ids: &[String],
+) -> Result<Vec<String>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql).map_err(backend)?;
+    let mut changed = Vec::new();
+    for id in user_ids {
+        if stmt.execute(params![group_id, id]).map_err(backend)? == 1 {
+            changed.push(id.clone());
+        }
+    }
+    Ok(changed)
+}
+
+fn append_audit(conn: &rusqlite::Connection, events: &[AuditEvent]) -> Result<(), StoreError> {
+    let mut stmt = conn
+        .prepare_cached(
+            "INSERT INTO audit_events (enterprise_id, action, actor, token_id, request_id, target_type, target_id, target_name, at, data) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .map_err(backend)?;
+    for e in events {
+        stmt.execute(params![
+            e.enterprise_id,
+            e.action,
+            e.actor,
+            e.token_id,
+            e.request_id,
+            e.target_type,
+            e.target_id,
+            e.target_name,
+            micros(e.at),
+            e.data.to_string()
+        ])
+        .map_err(backend)?;
+    }
+    Ok(())
+}
+
+impl SqliteTx {
+    /// `each_member` on this turn: here when the list is short, on the blocking pool when long.
+    async fn each_member(
+        &mut self,
+        sql: &'static str,
+        group_id: &str,
+        user_ids: &[String],
+    ) -> Result<Vec<String>, StoreError> {
+        if user_ids.len() <= ON_THREAD_ROWS {
+            return each_member(self.turn.conn()?, sql, group_id, user_ids);
+        }
+        let (group_id, user_ids) = (group_id.to_string(), user_ids.to_vec());
+        self.turn
+            .off_thread(move |c| each_member(c, sql, &group_id, &user_ids))
+            .await
+    }
+}
+
 #[async_trait]
 impl Tx for SqliteTx {
     async fn insert_enterprise(&mut self, e: &NewEnterprise) -> Result<Enterprise, StoreError> {
@@ -269,27 +362,13 @@ impl Tx for SqliteTx {
         enterprise_id: i64,
         ids: &[String],
     ) -> Result<Vec<String>, StoreError> {
-        let conn = self.turn.conn()?;
-        let mut found = Vec::new();
-        for chunk in ids.chunks(500) {
-            let mut stmt = conn
-                .prepare_cached(&format!(
-                    // `+enterprise_id` keeps SQLite from reading every user of the enterprise
-                    // through (enterprise_id, …) indexes instead of looking up each id.
-                    "SELECT id FROM users WHERE +enterprise_id = ? AND id IN ({})",
-                    placeholders(chunk.len())
-                ))
-                .map_err(backend)?;
-            let args = std::iter::once(&enterprise_id as &dyn rusqlite::ToSql)
-                .chain(chunk.iter().map(|id| id as &dyn rusqlite::ToSql));
-            let rows = stmt
-                .query_map(rusqlite::params_from_iter(args), |r| r.get::<_, String>(0))
-                .map_err(backend)?;
-            for r in rows {
-                found.push(r.map_err(backend)?);
-            }
+        if ids.len() <= ON_THREAD_ROWS {
+            return existing_users(self.turn.conn()?, enterprise_id, ids);
         }
-        Ok(found)
+        let ids = ids.to_vec();
+        self.turn
+            .off_thread(move |c| existing_users(c, enterprise_id, &ids))
+            .await
     }
 
     async fn group(
@@ -386,20 +465,9 @@ impl Tx for SqliteTx {
         group_id: &str,
         user_ids: &[String],
     ) -> Result<Vec<String>, StoreError> {
-        let mut stmt = self
-            .turn
-            .conn()?
-            .prepare_cached(
-                "INSERT INTO group_members (group_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
-            )
-            .map_err(backend)?;
-        let mut added = Vec::new();
-        for id in user_ids {
-            if stmt.execute(params![group_id, id]).map_err(backend)? == 1 {
-                added.push(id.clone());
-            }
-        }
-        Ok(added)
+        const ADD: &str =
+            "INSERT INTO group_members (group_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING";
+        self.each_member(ADD, group_id, user_ids).await
     }
 
     async fn remove_members(
@@ -407,18 +475,8 @@ impl Tx for SqliteTx {
         group_id: &str,
         user_ids: &[String],
     ) -> Result<Vec<String>, StoreError> {
-        let mut stmt = self
-            .turn
-            .conn()?
-            .prepare_cached("DELETE FROM group_members WHERE group_id = ? AND user_id = ?")
-            .map_err(backend)?;
-        let mut removed = Vec::new();
-        for id in user_ids {
-            if stmt.execute(params![group_id, id]).map_err(backend)? == 1 {
-                removed.push(id.clone());
-            }
-        }
-        Ok(removed)
+        const REMOVE: &str = "DELETE FROM group_members WHERE group_id = ? AND user_id = ?";
+        self.each_member(REMOVE, group_id, user_ids).await
     }
 
     async fn member_ids(&mut self, group_id: &str) -> Result<Vec<String>, StoreError> {
@@ -439,30 +497,13 @@ impl Tx for SqliteTx {
     }
 
     async fn append_audit(&mut self, events: &[AuditEvent]) -> Result<(), StoreError> {
-        let mut stmt = self
-            .turn
-            .conn()?
-            .prepare_cached(
-                "INSERT INTO audit_events (enterprise_id, action, actor, token_id, request_id, target_type, target_id, target_name, at, data) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .map_err(backend)?;
-        for e in events {
-            stmt.execute(params![
-                e.enterprise_id,
-                e.action,
-                e.actor,
-                e.token_id,
-                e.request_id,
-                e.target_type,
-                e.target_id,
-                e.target_name,
-                micros(e.at),
-                e.data.to_string()
-            ])
-            .map_err(backend)?;
+        if events.len() <= ON_THREAD_ROWS {
+            return append_audit(self.turn.conn()?, events);
         }
-        Ok(())
+        let events = events.to_vec();
+        self.turn
+            .off_thread(move |c| append_audit(c, &events))
+            .await
     }
 
     async fn insert_organization(
