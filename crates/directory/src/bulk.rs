@@ -120,6 +120,10 @@ impl Directory {
                             failed_ids.push(b.clone());
                         }
                         let (status, body) = e.status_and_body();
+                        if status >= 500 {
+                            // A storage failure inside a 200 answer: the operator must see it.
+                            tracing::error!(error = %e, path = %op.path, "a bulk operation failed");
+                        }
                         BulkResult {
                             method: op.method,
                             bulk_id: op.bulk_id.clone(),

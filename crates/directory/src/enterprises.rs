@@ -259,8 +259,9 @@ impl Directory {
             .is_none_or(|last| at - last >= LAST_USE_GRANULARITY)
             && last_use::may_record(at)
         {
-            // Best-effort: a request that only reads must not fail, nor wait, because the
-            // database cannot take this write now.
+            // Best-effort: a request that only reads must not fail because the database cannot
+            // take this write now. The first such failure may wait the store's bounded write
+            // wait; after it, none is tried for a minute (`last_use`).
             let recorded = async {
                 let mut tx = self.store.begin().await?;
                 tx.touch_token(&token.id, at).await?;

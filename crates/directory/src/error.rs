@@ -104,16 +104,22 @@ impl DirectoryError {
     pub fn after_commit(self) -> DirectoryError {
         match self {
             DirectoryError::Scim(_) => self,
-            other => DirectoryError::SavedUnread(other.to_string()),
+            DirectoryError::Unavailable(d)
+            | DirectoryError::StorageFull(d)
+            | DirectoryError::OutcomeUnknown(d) => DirectoryError::SavedUnread(d),
+            other => {
+                // Other failures' words are for the log only, as their own answers keep them.
+                tracing::error!(error = %other, "reading back a saved change failed");
+                DirectoryError::SavedUnread("a storage failure the server log describes".into())
+            }
         }
     }
 
     /// Seconds a client should wait before retrying, for the errors that have a retry time.
     pub fn retry_after(&self) -> Option<u64> {
         match self {
-            DirectoryError::Contention(_)
-            | DirectoryError::OutcomeUnknown(_)
-            | DirectoryError::SavedUnread(_) => Some(1),
+            // Not after a saved change (SavedUnread): it must not be sent again.
+            DirectoryError::Contention(_) | DirectoryError::OutcomeUnknown(_) => Some(1),
             DirectoryError::Unavailable(_) => Some(UNAVAILABLE_RETRY_SECONDS),
             _ => None,
         }

@@ -124,7 +124,10 @@ impl Directory {
             tx.commit().await?;
         }
         Ok(LinkOutcome {
-            group: self.external_group_of(&org, group).await?,
+            group: self
+                .external_group_of(&org, group)
+                .await
+                .map_err(DirectoryError::after_commit)?,
             replaced,
         })
     }

@@ -573,6 +573,12 @@ async fn control_characters_and_overlong_text_are_refused_everywhere_alike() {
         .await
         .expect(422);
     assert!(r.body["message"].as_str().unwrap().contains("display_name"));
+    rest.patch(
+        "/orgs/octo-org/teams/multi-line/external-groups",
+        &json!({ "group_id": "\u{0}x" }),
+    )
+    .await
+    .expect(422);
     let r = rest.get("/orgs/octo%00org/teams").await.expect(400);
     assert!(r.body["documentation_url"].is_string(), "{}", r.text);
     app.scim.get("/Users/a%00b").await.expect_error(400, None);

@@ -133,6 +133,25 @@ async fn a_trusted_proxy_names_scheme_and_host_but_only_http_or_https() {
         Some(format!("https://roster.example.com/scim/v2/enterprises/acme/Users/{id}").as_str())
     );
 
+    // A proxy that appends: what the client sent is on the left, the proxy's value last.
+    let r = app
+        .scim
+        .send(
+            Method::GET,
+            &format!("/Users/{id}"),
+            None,
+            &[
+                ("x-forwarded-proto", "http, https"),
+                ("x-forwarded-host", "evil.example, roster.example.com"),
+            ],
+        )
+        .await
+        .expect(200);
+    assert_eq!(
+        r.body["meta"]["location"],
+        format!("https://roster.example.com/scim/v2/enterprises/acme/Users/{id}").as_str()
+    );
+
     // A scheme that is not http or https, or a host that is not a host, is not believed.
     let r = app
         .scim

@@ -19,7 +19,7 @@ pub(crate) fn element_key(v: &Value) -> String {
 /// non-`caseExact` attribute does; any other value keys as [`element_key`].
 pub(crate) fn element_key_folded(v: &Value, case_exact: bool) -> String {
     match v {
-        Value::String(s) if !case_exact => element_key(&Value::String(s.to_lowercase())),
+        Value::String(s) if !case_exact => element_key(&Value::String(crate::fold::fold(s))),
         other => element_key(other),
     }
 }

@@ -118,13 +118,29 @@ fn compare(scope: Scope<'_>, path: &AttrPath, op: CompareOp, literal: &Value) ->
     if op == CompareOp::Ne {
         return !compare(scope, path, CompareOp::Eq, literal);
     }
+    let keyed = matches!(scope, Scope::Root { .. }) && is_folded_key(path);
     let (values, attr) = lookup(scope, path);
     if literal.is_null() {
         return op == CompareOp::Eq && !values.into_iter().any(is_present);
     }
     values
         .into_iter()
-        .any(|v| compare_one(v, op, literal, attr))
+        .any(|v| compare_one(v, op, literal, attr, keyed))
+}
+
+/// The attributes the stores keep a `scim::fold` key of (userName, displayName, a user's
+/// groups' display): they compare folded, as the stores' key columns do. Every other
+/// case-insensitive value compares lower-cased, as the stores' `lower()` does, so the
+/// evaluator and SQL give the same answer (DESIGN.md, Storage).
+fn is_folded_key(path: &AttrPath) -> bool {
+    let core = path
+        .urn
+        .as_deref()
+        .is_none_or(|u| !u.contains(":extension:"));
+    core && match (path.name.as_str(), path.sub.as_deref()) {
+        (n, None) => n.eq_ignore_ascii_case("userName") || n.eq_ignore_ascii_case("displayName"),
+        (n, Some(s)) => n.eq_ignore_ascii_case("groups") && s.eq_ignore_ascii_case("display"),
+    }
 }
 
 /// The object that holds `path.name` and the attribute's definition (with `sub`, the
@@ -195,7 +211,13 @@ pub(crate) fn is_present(v: &Value) -> bool {
     }
 }
 
-fn compare_one(stored: &Value, op: CompareOp, literal: &Value, attr: Option<&Attribute>) -> bool {
+fn compare_one(
+    stored: &Value,
+    op: CompareOp,
+    literal: &Value,
+    attr: Option<&Attribute>,
+    keyed: bool,
+) -> bool {
     let ty = attr.map(|a| a.ty);
     match (stored, literal) {
         (Value::String(s), Value::String(l)) => {
@@ -220,8 +242,10 @@ fn compare_one(stored: &Value, op: CompareOp, literal: &Value, attr: Option<&Att
             let case_exact = attr.is_none_or(|a| a.case_exact);
             let (a, b) = if case_exact {
                 (s.clone(), l.clone())
-            } else {
+            } else if keyed {
                 (crate::fold::fold(s), crate::fold::fold(l))
+            } else {
+                (s.to_lowercase(), l.to_lowercase())
             };
             match op {
                 CompareOp::Co => a.contains(&b),
@@ -324,6 +348,24 @@ mod tests {
             .resolve(&rt)
             .unwrap();
         assert!(f.matches(&d, &rt));
+    }
+
+    #[test]
+    fn keyed_attributes_fold_and_others_lower_case_as_the_stores_do() {
+        let rt = user();
+        let d = json!({"userName": "STRASSE@x", "displayName": "İSTANBUL", "nickName": "STRASSE"});
+        let matches = |filter: &str| {
+            parse(filter)
+                .unwrap()
+                .resolve(&rt)
+                .unwrap()
+                .matches(&d, &rt)
+        };
+        assert!(matches(r#"userName eq "straße@x""#));
+        assert!(matches(r#"displayName eq "istanbul""#));
+        // Not a key column: compared lower-cased, like SQL's lower() (issue 15 folds them all).
+        assert!(matches(r#"nickName eq "strasse""#));
+        assert!(!matches(r#"nickName eq "straße""#));
     }
 
     #[test]

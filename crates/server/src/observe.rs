@@ -72,7 +72,10 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
         quota_headers(res.headers_mut(), q);
     }
     let status = res.status();
-    if status.as_u16() < 400 || status == StatusCode::TOO_MANY_REQUESTS {
+    // Refusals of the request (4xx) are recorded; a storage failure (5xx) is not: the log has
+    // it, recording would wait on the storage that just failed, and a saved change or one of
+    // unknown outcome is no refusal.
+    if !status.is_client_error() || status == StatusCode::TOO_MANY_REQUESTS {
         return res;
     }
     let (Some(groups), Some(caller)) = (scim_write(&method, &path), observed.caller.get()) else {

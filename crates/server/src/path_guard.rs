@@ -5,10 +5,9 @@
 use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
-use crate::api_error::status_error;
-use crate::rest_error::RestError;
+use crate::edge::Api;
 
 /// Whether the percent-decoded `path` holds a control character (C0, DEL or C1).
 fn holds_control(path: &str) -> bool {
@@ -47,13 +46,10 @@ pub async fn refuse_control_characters(req: Request, next: Next) -> Response {
     if !holds_control(path) {
         return next.run(req).await;
     }
-    let detail =
-        "the request path holds a control character (such as %00); no resource has such a name";
-    if path.starts_with("/api/v3/") && !path.starts_with("/api/v3/scim/") {
-        RestError::new(StatusCode::BAD_REQUEST, detail).into_response()
-    } else {
-        status_error(StatusCode::BAD_REQUEST, detail)
-    }
+    Api::of(path).error(
+        StatusCode::BAD_REQUEST,
+        "the request path holds a control character (such as %00); no resource has such a name",
+    )
 }
 
 #[cfg(test)]

@@ -83,7 +83,19 @@ impl PublicOrigin {
                 .headers
                 .get(name)
                 .and_then(|v| v.to_str().ok())
-                .map(|v| v.split(',').next().unwrap_or("").trim())
+                .map(str::trim)
+        };
+        // A proxy that appends to X-Forwarded-* leaves what the client sent on the left: the
+        // value its nearest trusted proxy set is the last one, over every line of the header.
+        let forwarded = |name: &str| {
+            parts
+                .headers
+                .get_all(name)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .next_back()
+                .map(str::trim)
         };
         let peer = parts
             .extensions
@@ -91,13 +103,13 @@ impl PublicOrigin {
             .map(|c| c.0.ip());
         let proxied = self.trusts(peer);
         let scheme = proxied
-            .then(|| header("x-forwarded-proto"))
+            .then(|| forwarded("x-forwarded-proto"))
             .flatten()
             .map(str::to_ascii_lowercase)
             .filter(|s| s == "http" || s == "https")
             .unwrap_or_else(|| "http".into());
         let host = proxied
-            .then(|| header("x-forwarded-host"))
+            .then(|| forwarded("x-forwarded-host"))
             .flatten()
             .filter(|h| is_host(h))
             .or_else(|| header(header::HOST.as_str()).filter(|h| is_host(h)))

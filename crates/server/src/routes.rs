@@ -18,6 +18,7 @@ use axum::http::Uri;
 use axum::middleware;
 use axum::response::Response;
 use axum::routing::{get, post};
+use directory::DirectoryError;
 use serde_json::json;
 use tower_http::trace::TraceLayer;
 
@@ -166,9 +167,15 @@ async fn readyz(State(state): State<AppState>) -> Response {
         Ok(_) => scim_json(StatusCode::OK, &json!({ "status": "ready" })),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
+            // The store's account of an outage is plain words meant for answers; any other
+            // failure's words stay in the log.
+            let why = match &e {
+                DirectoryError::Unavailable(d) | DirectoryError::StorageFull(d) => d.as_str(),
+                _ => "it failed in a way the server log describes",
+            };
             status_error(
                 StatusCode::SERVICE_UNAVAILABLE,
-                &format!("the database does not answer: {e}"),
+                &format!("not ready: the database cannot serve requests ({why})"),
             )
         }
     }

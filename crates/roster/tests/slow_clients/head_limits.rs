@@ -23,6 +23,10 @@ async fn a_request_target_over_the_limit_is_answered_414_with_the_apis_error() {
         .expect_error(414, None);
     assert_eq!(r.header("connection"), Some("close"));
     assert!(
+        r.header("x-request-id").is_some(),
+        "every answer carries its request id"
+    );
+    assert!(
         r.body["detail"].as_str().unwrap().contains(".search"),
         "points to POST …/.search: {}",
         r.text

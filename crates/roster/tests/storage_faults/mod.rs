@@ -5,6 +5,7 @@
 
 mod abandoned_writers;
 mod deleted_folder;
+mod foreign_lock;
 mod full_disk;
 mod one_owner;
 mod read_only;

@@ -41,7 +41,11 @@ impl hyper::service::Service<Request<Incoming>> for EdgeService {
     fn call(&self, req: Request<Incoming>) -> Self::Future {
         let arrived = Instant::now();
         self.phase.request_started();
-        let refused = refusal::check(&req, &self.edge.limits);
+        // Refused before the router (and its request-id layer): the id is echoed here.
+        let refused = refusal::check(&req, &self.edge.limits).map(|mut r| {
+            crate::request_id::echo(&mut r, &crate::request_id::pick(req.headers()));
+            r
+        });
         let edge = self.edge.clone();
         let phase = self.phase.clone();
         let peer = ConnectInfo(self.peer);

@@ -6,7 +6,7 @@ use axum::response::IntoResponse;
 use directory::github;
 use serde_json::{Value, json};
 
-use super::input::{Params, RestBody, page};
+use super::input::{Params, RestBody, check_text, page};
 use super::{RestResult, ok};
 use crate::AppState;
 use crate::rest_caller::{OrgAdmin, RestCaller};
@@ -22,7 +22,10 @@ fn err(e: directory::DirectoryError) -> RestError {
 /// own ids are).
 fn group_id(body: &Value) -> Result<String, RestError> {
     match body.get("group_id") {
-        Some(Value::String(s)) if !s.trim().is_empty() => Ok(s.trim().to_string()),
+        Some(Value::String(s)) if !s.trim().is_empty() => {
+            check_text("'group_id'", s).map_err(|e| e.docs(DOCS))?;
+            Ok(s.trim().to_string())
+        }
         Some(Value::Number(n)) => Ok(n.to_string()),
         _ => Err(RestError::new(
             StatusCode::UNPROCESSABLE_ENTITY,

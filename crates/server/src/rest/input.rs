@@ -40,7 +40,7 @@ pub const MAX_TEXT_BYTES: usize = 1024;
 /// Refuse text that no field of this API may hold: NUL and control characters (TAB, LF and
 /// CR aside), and more than [`MAX_TEXT_BYTES`]. Both backends then store the same (PostgreSQL
 /// cannot store U+0000 at all).
-fn check_text(what: &str, s: &str) -> Result<(), RestError> {
+pub fn check_text(what: &str, s: &str) -> Result<(), RestError> {
     if s.len() > MAX_TEXT_BYTES {
         return Err(RestError::new(
             StatusCode::UNPROCESSABLE_ENTITY,

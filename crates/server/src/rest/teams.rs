@@ -63,6 +63,23 @@ pub(super) async fn render(
     Ok(github::team(&c.base_url, org, team, parent.as_ref()))
 }
 
+/// `render` for a team just written: what fails now fails after the change was saved, and
+/// the answer must say so.
+async fn render_saved(
+    s: &AppState,
+    c: &Caller,
+    org: &str,
+    team: &Team,
+) -> Result<Value, RestError> {
+    let saved = |e: directory::DirectoryError| err(e.after_commit());
+    let org = s.directory.organization(c, org).await.map_err(saved)?;
+    let parent = match team.parent_id {
+        Some(id) => s.directory.team_by_id(id).await.map_err(saved)?,
+        None => None,
+    };
+    Ok(github::team(&c.base_url, &org.login, team, parent.as_ref()))
+}
+
 pub async fn create(
     State(s): State<AppState>,
     RestCaller(c, _): RestCaller<OrgAdmin>,
@@ -84,8 +101,7 @@ pub async fn create(
         .create_team(&c, &org, &request)
         .await
         .map_err(err)?;
-    let org = s.directory.organization(&c, &org).await.map_err(err)?;
-    created(&render(&s, &c, &org.login, &team).await?)
+    created(&render_saved(&s, &c, &org, &team).await?)
 }
 
 pub async fn list(
@@ -141,8 +157,7 @@ pub async fn update(
         .update_team(&c, &org, &slug, &update)
         .await
         .map_err(err)?;
-    let org = s.directory.organization(&c, &org).await.map_err(err)?;
-    ok(&render(&s, &c, &org.login, &team).await?)
+    ok(&render_saved(&s, &c, &org, &team).await?)
 }
 
 pub async fn delete(

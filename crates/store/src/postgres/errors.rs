@@ -87,15 +87,22 @@ pub(crate) fn sqlstate_error(code: &str, message: &str) -> Option<StoreError> {
             "PostgreSQL accepts no writes here (a read-only standby, or default_transaction_read_only is on)",
         ),
         "3D000" => unavailable("the database named in --database does not exist"),
-        c if c.starts_with("08") => Some(StoreError::Unavailable(format!(
-            "the connection to PostgreSQL failed: {message}"
-        ))),
-        c if c.starts_with("53") => Some(StoreError::Unavailable(format!(
-            "PostgreSQL lacks resources: {message}"
-        ))),
-        c if c.starts_with("28") => Some(StoreError::Unavailable(format!(
-            "PostgreSQL refused Roster's credentials: {message}"
-        ))),
+        // The server's own words stay in the log: they may name users and databases, and
+        // these texts reach response bodies.
+        c if c.starts_with("08") => {
+            tracing::warn!(sqlstate = c, %message, "the connection to PostgreSQL failed");
+            unavailable("the connection to PostgreSQL failed")
+        }
+        c if c.starts_with("53") => {
+            tracing::warn!(sqlstate = c, %message, "PostgreSQL lacks resources");
+            unavailable("PostgreSQL lacks resources (memory, disk or connections)")
+        }
+        c if c.starts_with("28") => {
+            tracing::warn!(sqlstate = c, %message, "PostgreSQL refused Roster's credentials");
+            unavailable(
+                "PostgreSQL refused Roster's credentials: check the user and password of --database",
+            )
+        }
         c if c.starts_with("58") => unavailable(
             "PostgreSQL cannot read or write its own files (an I/O error on the database server)",
         ),
@@ -188,10 +195,14 @@ mod tests {
             panic!("53300 is unavailable");
         };
         assert!(t.contains("max_connections"), "{t}");
-        let Some(StoreError::Unavailable(t)) = sqlstate_error("08006", "connection failure") else {
-            panic!("08006 is unavailable");
+        let Some(StoreError::Unavailable(t)) = sqlstate_error(
+            "28P01",
+            "password authentication failed for user \"roster\"",
+        ) else {
+            panic!("28P01 is unavailable");
         };
-        assert!(t.contains("connection failure"), "{t}");
+        // The server's own words (which name the user) go to the log, not into answers.
+        assert!(t.contains("credentials") && !t.contains("roster\""), "{t}");
     }
 
     #[test]

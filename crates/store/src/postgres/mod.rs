@@ -17,6 +17,7 @@ mod tx;
 
 use std::str::FromStr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use directory::model::{
@@ -45,7 +46,14 @@ pub struct PgStore {
     settings: PgOptions,
     /// "PostgreSQL at host:port", for messages.
     server: Arc<str>,
+    /// The last diagnosis of a failed readiness check, and when it was made: one direct
+    /// connection attempt at a time and at most every few seconds, however often an
+    /// (unauthenticated) client asks `/readyz` while the database struggles.
+    diagnosis: tokio::sync::Mutex<Option<(std::time::Instant, StoreError)>>,
 }
+
+/// How long a readiness diagnosis is reused.
+const DIAGNOSIS_FRESH: Duration = Duration::from_secs(5);
 
 /// Where a URL points, without its password, for messages.
 pub(crate) fn describe(options: &PgConnectOptions) -> String {
@@ -98,6 +106,7 @@ impl PgStore {
             server: pool::server_name(&options).into(),
             pool: pool::serving_pool(options, settings),
             settings: settings.clone(),
+            diagnosis: tokio::sync::Mutex::new(None),
         })
     }
 
@@ -216,7 +225,15 @@ impl Store for PgStore {
         match tokio::time::timeout(waited, probe).await {
             Ok(Ok(_)) => Ok(()),
             Ok(Err(sqlx::Error::PoolTimedOut)) | Err(_) => {
-                Err(pool::starved(&self.pool, &self.settings, &self.server, waited).await)
+                let mut last = self.diagnosis.lock().await;
+                if let Some((at, why)) = last.as_ref()
+                    && at.elapsed() < DIAGNOSIS_FRESH
+                {
+                    return Err(why.clone());
+                }
+                let why = pool::starved(&self.pool, &self.settings, &self.server, waited).await;
+                *last = Some((std::time::Instant::now(), why.clone()));
+                Err(why)
             }
             Ok(Err(e)) => Err(pg_error(e)),
         }

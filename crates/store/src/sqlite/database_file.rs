@@ -97,7 +97,7 @@ impl DatabaseFile {
                 }
                 Err(StoreError::Unavailable(format!(
                     "the database file {} {what} while Roster was running; an operator must restore it or restart Roster",
-                    self.path.display()
+                    file_name(&self.path)
                 )))
             }
         }
@@ -133,12 +133,19 @@ impl DatabaseFile {
             Ok(_) => Ok(()),
             Err(e) if is_read_only(&e) => Err(StoreError::Unavailable(format!(
                 "the file system holding {} is read-only",
-                self.path.display()
+                file_name(&self.path)
             ))),
             // Another failure (the folder is gone) is for `check` to name.
             Err(_) => Ok(()),
         }
     }
+}
+
+/// The database file's name without its folder: answers name the file, the log the path.
+fn file_name(path: &std::path::Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "roster.db".into())
 }
 
 /// A write refused because the file or its file system is read-only.

@@ -21,7 +21,7 @@ const STATEMENT_CACHE: usize = 256;
 /// Idle read connections kept open; more may be open while a burst of scans runs.
 const MAX_IDLE_READERS: usize = 16;
 /// How long a statement waits for a lock before failing (a checkpoint, another process).
-const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Open the write connection: WAL, `synchronous=FULL` (an acknowledged write is on disk),
 /// foreign keys enforced. Only the modes that may create a database create the file and
@@ -93,7 +93,10 @@ impl Readers {
             | OpenFlags::SQLITE_OPEN_NO_MUTEX
             | OpenFlags::SQLITE_OPEN_URI;
         let conn = Connection::open_with_flags(&self.path, flags).map_err(|e| {
-            StoreError::Unavailable(format!("cannot open {}: {e}", self.path.display()))
+            tracing::error!(database = %self.path.display(), error = %e, "cannot open a read connection");
+            StoreError::Unavailable(
+                "a new read connection to the database file could not be opened".into(),
+            )
         })?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(backend)?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);

@@ -29,6 +29,10 @@ use super::errors::{backend, commit_error};
 
 /// Writers acknowledged by one COMMIT at most: bounds the wait of the first in a batch.
 const MAX_BATCH: usize = 256;
+/// The longest a batch stays open for more writers: the writers of a batch wait for its
+/// COMMIT, and behind a queue of big writes (100,000 rows each) they would otherwise wait
+/// for all of them, past the commit timeout, and be told the outcome is unknown.
+const MAX_BATCH_AGE: Duration = Duration::from_millis(100);
 
 pub(crate) struct Writer {
     state: Arc<Mutex<WriterState>>,
@@ -45,6 +49,9 @@ pub(crate) struct WriterState {
     pub(crate) conn: Connection,
     /// A transaction is open (BEGIN done, COMMIT not yet).
     open: bool,
+    /// When the open transaction began: a batch older than `MAX_BATCH_AGE` is committed by
+    /// the writer that finds it so, rather than left to the writers queued behind.
+    opened_at: std::time::Instant,
     /// Writers whose work is in the open transaction, waiting for its COMMIT, each with what
     /// must live until that COMMIT has resolved (see `WriteTurn::commit`).
     pending: Vec<Pending>,
@@ -109,6 +116,37 @@ fn exec(conn: &Connection, sql: &'static str) -> Result<(), StoreError> {
     conn.execute_batch(sql).map_err(backend)
 }
 
+/// `BEGIN IMMEDIATE`, waiting at most `within` for another process (the CLI) that holds
+/// SQLite's write lock: SQLite's own busy handler would sleep on this async worker thread, so
+/// the wait is made here, between attempts that do not wait. A writer dropped meanwhile leaves
+/// no transaction behind.
+async fn begin_immediate(
+    state: &mut OwnedMutexGuard<WriterState>,
+    within: Duration,
+) -> Result<(), StoreError> {
+    let deadline = tokio::time::Instant::now() + within;
+    state.conn.busy_timeout(Duration::ZERO).map_err(backend)?;
+    let began = loop {
+        // A statement at a time, no borrow of the connection across the sleep (a
+        // `Connection` may move between threads, but not be shared by them).
+        let attempt = state.conn.execute_batch("BEGIN IMMEDIATE");
+        match attempt {
+            Err(rusqlite::Error::SqliteFailure(f, _))
+                if f.code == rusqlite::ErrorCode::DatabaseBusy
+                    && tokio::time::Instant::now() < deadline =>
+            {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            other => break other.map_err(backend),
+        }
+    };
+    state
+        .conn
+        .busy_timeout(super::db::BUSY_TIMEOUT)
+        .map_err(backend)?;
+    began
+}
+
 /// A batch rolled back because of another writer in it: nothing of this one was saved, and
 /// running it again is safe.
 fn batch_lost() -> StoreError {
@@ -129,6 +167,7 @@ impl Writer {
             state: Arc::new(Mutex::new(WriterState {
                 conn,
                 open: false,
+                opened_at: std::time::Instant::now(),
                 pending: Vec::new(),
                 file: file.clone(),
             })),
@@ -163,8 +202,9 @@ impl Writer {
             return Err(e);
         }
         if !guard.open {
-            exec(&guard.conn, "BEGIN IMMEDIATE")?;
+            begin_immediate(&mut guard, self.write_timeout).await?;
             guard.open = true;
+            guard.opened_at = std::time::Instant::now();
         }
         if let Err(e) = exec(&guard.conn, "SAVEPOINT writer") {
             // The batch is unusable (SQLite may have rolled it back): fail everyone in it.
@@ -186,6 +226,7 @@ impl Writer {
         if self.committer.is_some()
             && self.waiting.load(Ordering::SeqCst) > 0
             && guard.pending.len() < MAX_BATCH
+            && guard.opened_at.elapsed() < MAX_BATCH_AGE
         {
             drop(guard);
             Ok(())
