@@ -119,7 +119,8 @@ fn exec(conn: &Connection, sql: &'static str) -> Result<(), StoreError> {
 /// `BEGIN IMMEDIATE`, waiting at most `within` for another process (the CLI) that holds
 /// SQLite's write lock: SQLite's own busy handler would sleep on this async worker thread, so
 /// the wait is made here, between attempts that do not wait. A writer dropped meanwhile leaves
-/// no transaction behind.
+/// no transaction behind; it may leave the busy timeout at zero, which only the next BEGIN
+/// (this function again, which restores it) would see.
 async fn begin_immediate(
     state: &mut OwnedMutexGuard<WriterState>,
     within: Duration,
