@@ -5,11 +5,7 @@ use directory::model::{Profile, Scope};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::support::{GROUP_SCHEMA, Reply, Scim, TestApp, okta_user, spawn_app};
-
-fn id_of(v: &Value) -> String {
-    v["id"].as_str().expect("id").to_string()
-}
+use crate::support::{GROUP_SCHEMA, Reply, Scim, TestApp, id_of, okta_user, spawn_app};
 
 #[track_caller]
 fn expect_401(r: Reply) {

@@ -7,12 +7,8 @@ use serde_json::{Value, json};
 use server::ServerConfig;
 
 use crate::support::{
-    GROUP_SCHEMA, Reply, Scim, USER_SCHEMA, okta_user, spawn_app, spawn_app_with,
+    GROUP_SCHEMA, Reply, Scim, USER_SCHEMA, id_of, okta_user, spawn_app, spawn_app_with,
 };
-
-fn id_of(v: &Value) -> String {
-    v["id"].as_str().expect("id").to_string()
-}
 
 /// Send `body` as is, with this content type (none when `None`).
 async fn raw(

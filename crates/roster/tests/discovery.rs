@@ -5,14 +5,12 @@ use std::collections::HashSet;
 
 use serde_json::{Value, json};
 
-use crate::support::{ENTERPRISE_USER, GROUP_SCHEMA, Scim, USER_SCHEMA, okta_user, spawn_app};
+use crate::support::{
+    ENTERPRISE_USER, GROUP_SCHEMA, Scim, USER_SCHEMA, id_of, okta_user, spawn_app,
+};
 
 const SEARCH_REQUEST: &str = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
 const LIST_RESPONSE: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
-
-fn id_of(v: &Value) -> String {
-    v["id"].as_str().expect("id").to_string()
-}
 
 fn ids(list: &Value) -> HashSet<String> {
     list["Resources"]

@@ -5,13 +5,9 @@
 use directory::model::Profile;
 use serde_json::{Value, json};
 
-use crate::support::{GROUP_SCHEMA, Scim, TestApp, okta_user, spawn_app};
+use crate::support::{GROUP_SCHEMA, Scim, TestApp, id_of, okta_user, spawn_app};
 
 const CORE_USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
-
-fn id_of(v: &Value) -> String {
-    v["id"].as_str().expect("id").to_string()
-}
 
 async fn total_users(scim: &Scim) -> u64 {
     scim.get("/Users").await.expect(200).body["totalResults"]

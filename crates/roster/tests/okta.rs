@@ -8,14 +8,10 @@ use futures::future::join_all;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::support::{GROUP_SCHEMA, Reply, Scim, USER_SCHEMA, okta_user, spawn_app};
+use crate::support::{GROUP_SCHEMA, Reply, Scim, USER_SCHEMA, id_of, okta_user, spawn_app};
 
 const LIST_RESPONSE: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
 const OKTA_AGENT: (&str, &str) = ("user-agent", "Okta SCIM Client 1.0.0");
-
-fn id_of(v: &Value) -> String {
-    v["id"].as_str().expect("id").to_string()
-}
 
 /// The `userName eq "…"` lookup Okta makes before pushing a user (encoded with `%20`).
 fn user_name_lookup(user_name: &str) -> String {
