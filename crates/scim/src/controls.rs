@@ -97,6 +97,13 @@ pub(crate) fn refusal(what: &str, c: char, at: usize, text: Text) -> String {
     )
 }
 
+/// The refusal of free text `s` (TAB, LF and CR allowed) that carries a control character,
+/// naming it as `what`: for text that is no SCIM attribute (the REST API's fields and query
+/// parameters), so that every API refuses the same characters in the same words.
+pub fn free_text_refusal(what: &str, s: &str) -> Option<String> {
+    forbidden_char(s, Text::Free).map(|(c, at)| refusal(what, c, at, Text::Free))
+}
+
 /// The refusal for the first NUL anywhere in `v`, in a key or a string, naming where it is
 /// (`'emails[1].value'`, relative to `root`). NUL is refused everywhere, even where the value
 /// would be ignored: no field of a SCIM request can mean it, and PostgreSQL cannot store it.

@@ -3,7 +3,7 @@
 //! projection, list/search requests and protocol errors.
 
 pub mod bulk;
-mod controls;
+pub mod controls;
 pub mod definitions;
 pub mod discovery;
 mod element_key;

@@ -50,19 +50,10 @@ pub fn check_text(what: &str, s: &str) -> Result<(), RestError> {
             ),
         ));
     }
-    if let Some(c) = s
-        .chars()
-        .find(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
-    {
-        return Err(RestError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            format!(
-                "{what} holds the control character {}; remove it",
-                scim::shown::code_point(c)
-            ),
-        ));
+    match scim::controls::free_text_refusal(what, s) {
+        Some(refusal) => Err(RestError::new(StatusCode::UNPROCESSABLE_ENTITY, refusal)),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// The query string's parameters, each checked like a body's text (`check_text`).
