@@ -1,1 +1,0 @@
-//! SAML 2.0 service provider.
