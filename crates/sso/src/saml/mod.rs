@@ -7,15 +7,19 @@
 //!   XML-DSig verified in-house (see `signature` and `c14n` for why and how).
 //! - [`sp_metadata`] / [`parse_idp_metadata`]: the metadata documents either side imports.
 
+mod authn_request;
 mod c14n;
 mod certificate;
 mod error;
+mod metadata;
 mod response;
 mod signature;
 mod xml;
 
+pub use authn_request::{MAX_RELAY_STATE_BYTES, authn_request_url, new_request_id};
 pub use certificate::Certificate;
 pub use error::{SamlError, Shown};
+pub use metadata::{parse_idp_metadata, sp_metadata};
 pub use response::{Checks, VerifiedAssertion, verify_response};
 
 /// Roster's side of one enterprise's SAML trust.
