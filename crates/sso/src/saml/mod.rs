@@ -16,6 +16,9 @@ mod response;
 mod signature;
 mod xml;
 
+#[cfg(test)]
+mod tests;
+
 pub use authn_request::{MAX_RELAY_STATE_BYTES, authn_request_url, new_request_id};
 pub use certificate::Certificate;
 pub use error::{SamlError, Shown};
