@@ -366,7 +366,10 @@ fn read_assertion(
         name_id: name_id_value,
         name_id_format,
         in_response_to,
-        valid_until: earliest_end + checks.skew,
+        // At the edge of the representable range (year 9999) there is nothing later to keep.
+        valid_until: earliest_end
+            .checked_add(checks.skew)
+            .unwrap_or(earliest_end),
         session_not_on_or_after,
         authn_instant,
         attributes,
@@ -477,7 +480,9 @@ fn check_not_before(
     not_before: OffsetDateTime,
     checks: &Checks,
 ) -> Result<(), SamlError> {
-    if checks.now + checks.skew < not_before {
+    // Checked arithmetic: the instants come from the message, and `time` panics on overflow.
+    let latest_now = checks.now.checked_add(checks.skew).unwrap_or(checks.now);
+    if latest_now < not_before {
         return Err(SamlError::NotYetValid {
             what,
             not_before: xml::format_time(not_before),
@@ -493,7 +498,10 @@ fn check_not_on_or_after(
     not_on_or_after: OffsetDateTime,
     checks: &Checks,
 ) -> Result<(), SamlError> {
-    if checks.now >= not_on_or_after + checks.skew {
+    let end = not_on_or_after
+        .checked_add(checks.skew)
+        .unwrap_or(not_on_or_after);
+    if checks.now >= end {
         return Err(SamlError::Expired {
             what,
             not_on_or_after: xml::format_time(not_on_or_after),

@@ -96,13 +96,25 @@ pub(crate) fn parse(text: &str, limit: usize) -> Result<Document<'_>, SamlError>
     })?;
     // roxmltree builds its tree without recursion; our canonicalizer recurses, so depth is
     // checked here, once, before anything walks the tree.
+    // Nodes come in document order, each after its parent, so one pass with a depth per
+    // node id is enough (walking every node's ancestors would be quadratic in the depth).
+    let mut depths: Vec<usize> = Vec::new();
     for node in document.root().descendants() {
-        if node.is_element() && node.ancestors().count() > MAX_DEPTH + 1 {
+        let index = node.id().get_usize();
+        let depth = node
+            .parent()
+            .and_then(|p| depths.get(p.id().get_usize()).copied())
+            .map_or(0, |d| d + 1);
+        if depth > MAX_DEPTH {
             return Err(SamlError::TooComplex {
                 limit: MAX_DEPTH,
                 nodes: MAX_NODES,
             });
         }
+        if depths.len() <= index {
+            depths.resize(index + 1, 0);
+        }
+        depths[index] = depth;
     }
     Ok(document)
 }
@@ -181,22 +193,27 @@ pub(crate) fn parse_time(what: &'static str, value: &str) -> Result<OffsetDateTi
     if value.len() > 64 {
         return Err(bad());
     }
-    if let Ok(t) = OffsetDateTime::parse(value, &Rfc3339) {
-        return Ok(t);
-    }
-    let has_zone = value.ends_with('Z')
-        || value
-            .get(19..)
-            .is_some_and(|rest| rest.contains(['+', '-']));
-    if !has_zone && let Ok(t) = OffsetDateTime::parse(&format!("{value}Z"), &Rfc3339) {
-        return Ok(t);
-    }
-    Err(bad())
+    let parsed = OffsetDateTime::parse(value, &Rfc3339).ok().or_else(|| {
+        let has_zone = value.ends_with('Z')
+            || value
+                .get(19..)
+                .is_some_and(|rest| rest.contains(['+', '-']));
+        if has_zone {
+            None
+        } else {
+            OffsetDateTime::parse(&format!("{value}Z"), &Rfc3339).ok()
+        }
+    });
+    // Held in UTC from here on; an offset that pushes the instant past year 9999 is refused
+    // rather than left to panic in later arithmetic.
+    parsed
+        .and_then(|t| t.checked_to_offset(time::UtcOffset::UTC))
+        .ok_or_else(bad)
 }
 
 /// An instant as SAML wants it: UTC, whole seconds, "Z".
 pub(crate) fn format_time(t: OffsetDateTime) -> String {
-    let t = t.to_offset(time::UtcOffset::UTC);
+    let t = t.checked_to_offset(time::UtcOffset::UTC).unwrap_or(t);
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
         t.year(),
@@ -291,6 +308,23 @@ mod tests {
         assert_eq!(a, c);
         assert!(parse_time("t", "yesterday").is_err());
         assert_eq!(a.map(format_time).as_deref(), Some("2024-01-02T03:04:05Z"));
+    }
+
+    #[test]
+    fn times_at_the_edge_of_the_range_do_not_panic() {
+        assert!(parse_time("t", "9999-12-31T23:59:59Z").is_ok());
+        assert!(parse_time("t", "9999-12-31T23:59:59-23:59").is_err());
+        assert!(parse_time("t", "-0001-01-01T00:00:00Z").is_err());
+    }
+
+    #[test]
+    fn very_deep_nesting_is_refused_without_exhausting_the_stack() {
+        let n = 30_000;
+        let xml = format!("{}{}", "<a>".repeat(n), "</a>".repeat(n));
+        assert!(matches!(
+            parse(&xml, MAX_MESSAGE_BYTES),
+            Err(SamlError::TooComplex { .. })
+        ));
     }
 
     #[test]

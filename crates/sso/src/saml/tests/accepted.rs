@@ -204,3 +204,16 @@ fn line_wrapped_pretty_printed_signature_values_are_accepted() {
     assert!(xml.contains("\n"));
     verify(&xml).expect("verifies");
 }
+
+#[test]
+fn times_at_the_end_of_the_representable_range_do_not_overflow() {
+    let end = time::macros::datetime!(9999-12-31 23:59:59 UTC);
+    let response = Response {
+        not_on_or_after: end,
+        confirmation_not_on_or_after: end,
+        session_not_on_or_after: Some(end),
+        ..Response::default()
+    };
+    let verified = verify(&response.signed_xml()).expect("verifies");
+    assert_eq!(verified.valid_until, end);
+}
