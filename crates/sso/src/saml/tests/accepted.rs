@@ -217,3 +217,70 @@ fn times_at_the_end_of_the_representable_range_do_not_overflow() {
     let verified = verify(&response.signed_xml()).expect("verifies");
     assert_eq!(verified.valid_until, end);
 }
+
+#[test]
+fn entra_shaped_response_with_default_namespaces_is_verified() {
+    // Entra ID writes the assertion and its signature with default namespaces (no prefixes),
+    // so exclusive c14n has to carry xmlns="…" onto the SignedInfo and assertion apexes.
+    let t = |d: Duration| crate::saml::xml::format_time(NOW + d);
+    let xml = format!(
+        concat!(
+            r#"<samlp:Response ID="_e1" Version="2.0" IssueInstant="{now}" Destination="{acs}" InResponseTo="_request1" xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol">"#,
+            r#"<Issuer xmlns="urn:oasis:names:tc:SAML:2.0:assertion">{idp}</Issuer>"#,
+            r#"<samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status>"#,
+            r#"<Assertion ID="_ea1" IssueInstant="{now}" Version="2.0" xmlns="urn:oasis:names:tc:SAML:2.0:assertion">"#,
+            "<Issuer>{idp}</Issuer>",
+            r#"<Signature xmlns="http://www.w3.org/2000/09/xmldsig#"><SignedInfo>"#,
+            r#"<CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/>"#,
+            r#"<SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"/>"#,
+            r##"<Reference URI="#_ea1"><Transforms>"##,
+            r#"<Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"/>"#,
+            r#"<Transform Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/></Transforms>"#,
+            r#"<DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/><DigestValue/>"#,
+            "</Reference></SignedInfo><SignatureValue/><KeyInfo><X509Data/></KeyInfo></Signature>",
+            r#"<Subject><NameID Format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress">mona@acme.example</NameID>"#,
+            r#"<SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer">"#,
+            r#"<SubjectConfirmationData InResponseTo="_request1" NotOnOrAfter="{scd}" Recipient="{acs}"/>"#,
+            "</SubjectConfirmation></Subject>",
+            r#"<Conditions NotBefore="{nb}" NotOnOrAfter="{noa}"><AudienceRestriction>"#,
+            "<Audience>{sp}</Audience></AudienceRestriction></Conditions>",
+            "<AttributeStatement>",
+            r#"<Attribute Name="http://schemas.microsoft.com/identity/claims/objectidentifier">"#,
+            "<AttributeValue>2f1c7d0e-8e0b-4a39-9a55-0c1c9f5d6a11</AttributeValue></Attribute>",
+            "</AttributeStatement>",
+            r#"<AuthnStatement AuthnInstant="{now}" SessionIndex="_ea1"><AuthnContext>"#,
+            "<AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:Password</AuthnContextClassRef>",
+            "</AuthnContext></AuthnStatement></Assertion></samlp:Response>"
+        ),
+        now = t(Duration::ZERO),
+        acs = ACS,
+        idp = IDP_ENTITY,
+        sp = SP_ENTITY,
+        scd = t(Duration::minutes(5)),
+        nb = t(-Duration::minutes(5)),
+        noa = t(Duration::hours(1)),
+    );
+    let signed = xmlsec_sign(&xml, idp_key());
+    let verified = verify(&signed).expect("verifies");
+    assert_eq!(verified.name_id, "mona@acme.example");
+    assert_eq!(verified.in_response_to.as_deref(), Some("_request1"));
+    assert_eq!(
+        verified.attributes,
+        vec![(
+            "http://schemas.microsoft.com/identity/claims/objectidentifier".to_owned(),
+            vec!["2f1c7d0e-8e0b-4a39-9a55-0c1c9f5d6a11".to_owned()]
+        )]
+    );
+    assert_eq!(verified.session_not_on_or_after, None);
+}
+
+#[test]
+fn response_without_destination_or_issuer_is_accepted() {
+    // Both are optional on the Response (SAML core §3.2.2); the assertion's Issuer is not.
+    let response = Response {
+        destination: None,
+        response_issuer: None,
+        ..Response::default()
+    };
+    verify(&response.signed_xml()).expect("verifies");
+}
