@@ -227,33 +227,38 @@ pub(crate) fn format_time(t: OffsetDateTime) -> String {
 
 /// Escapes text for an attribute value in double quotes.
 pub(crate) fn escape_attribute(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for c in value.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' => out.push_str("&#x9;"),
-            '\n' => out.push_str("&#xA;"),
-            '\r' => out.push_str("&#xD;"),
-            c => out.push(c),
-        }
-    }
-    out
+    escape(value, |c| match c {
+        '"' => Some("&quot;"),
+        '\'' => Some("&apos;"),
+        '\t' => Some("&#x9;"),
+        '\n' => Some("&#xA;"),
+        c => markup_reference(c),
+    })
 }
 
 /// Escapes text for element content.
 pub(crate) fn escape_text(value: &str) -> String {
+    escape(value, markup_reference)
+}
+
+/// The references every context needs: the markup characters, and CR (which parsers would
+/// otherwise fold into LF).
+fn markup_reference(c: char) -> Option<&'static str> {
+    match c {
+        '&' => Some("&amp;"),
+        '<' => Some("&lt;"),
+        '>' => Some("&gt;"),
+        '\r' => Some("&#xD;"),
+        _ => None,
+    }
+}
+
+fn escape(value: &str, reference: impl Fn(char) -> Option<&'static str>) -> String {
     let mut out = String::with_capacity(value.len());
     for c in value.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\r' => out.push_str("&#xD;"),
-            c => out.push(c),
+        match reference(c) {
+            Some(r) => out.push_str(r),
+            None => out.push(c),
         }
     }
     out
